@@ -1,0 +1,1 @@
+//! BFE's condition language (being written).
