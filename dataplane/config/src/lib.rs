@@ -7,5 +7,7 @@
 
 pub mod cond;
 pub mod error;
+pub mod raw;
 
 pub use error::{FieldPath, Violation, Violations};
+pub use raw::RawSnapshot;

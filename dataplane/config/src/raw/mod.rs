@@ -1,0 +1,88 @@
+//! Raw configuration: the serde shape of one snapshot as files, the REST API and the store carry
+//! it. Unknown fields are errors (a typo must not pass silently); every semantic check happens in
+//! `compile`, never here, so a parse error is only ever about shape.
+
+mod cluster;
+mod modules;
+mod tenant;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+pub use cluster::{
+    BackendProtocol, Balance, HashStrategy, HealthKind, HealthMode, RawBackend, RawCluster,
+    RawHashConf, RawHealthCheck, RawPool, RawRetry, RawSubCluster, RawTimeouts, RetryLevel,
+    GSLB_BLACKHOLE,
+};
+pub use modules::{AccessLogFormat, RawAccessLog, RawGlobalModules, RawTenantModules};
+pub use tenant::{RawAdvancedRule, RawBasicRule, RawRoutes, RawTenant, ADVANCED_MODE};
+
+/// One whole configuration: what `dataplane --config FILE` reads and what a control-plane
+/// version holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSnapshot {
+    /// Free-form label for standalone files; the control plane stamps its own version number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Tenant that serves hosts no tenant claims (BFE's `DefaultProduct`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_tenant: Option<String>,
+    #[serde(default)]
+    pub tenants: Vec<RawTenant>,
+    #[serde(default)]
+    pub clusters: Vec<RawCluster>,
+    #[serde(default)]
+    pub certificates: Vec<RawCertificate>,
+    /// Module settings and rules of the global scope (they run before any tenant's).
+    #[serde(default)]
+    pub modules: RawGlobalModules,
+}
+
+/// A PEM certificate chain and its private key. The key is write-only through the admin API.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCertificate {
+    pub name: String,
+    pub cert_pem: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub key_pem: String,
+}
+
+/// Why a document could not even be read as a snapshot.
+#[derive(Debug, thiserror::Error)]
+pub enum ParseError {
+    #[error("invalid JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("invalid YAML: {0}")]
+    Yaml(#[from] serde_yaml_ng::Error),
+}
+
+// === impl RawSnapshot ===
+
+impl RawSnapshot {
+    /// Reads JSON when the text starts with `{`, YAML otherwise.
+    pub fn parse(text: &str) -> Result<Self, ParseError> {
+        if text.trim_start().starts_with('{') {
+            Ok(serde_json::from_str(text)?)
+        } else {
+            Ok(serde_yaml_ng::from_str(text)?)
+        }
+    }
+
+    /// The canonical encoding: compact JSON with struct fields in declaration order and maps
+    /// sorted (all maps are `BTreeMap`), so equal configs hash equal.
+    pub fn canonical_json(&self) -> Vec<u8> {
+        // Serializing plain data into a Vec cannot fail.
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    /// Hex SHA-256 of [`Self::canonical_json`].
+    pub fn sha256_hex(&self) -> String {
+        let digest = Sha256::digest(self.canonical_json());
+        digest.iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests;
