@@ -1,0 +1,242 @@
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::HeaderName;
+
+use crate::cluster::{
+    Backend, BackendId, ClientIdSource, Cluster, HashKey, HealthCheck, Pool, Retry, StatusSet,
+    SubCluster, Timeouts,
+};
+use crate::error::{FieldPath, Violations};
+use crate::raw::{
+    HashStrategy, RawBackend, RawCluster, RawHashConf, RawHealthCheck, RawSubCluster,
+    GSLB_BLACKHOLE,
+};
+
+/// Upper bound on any single weight, so sums cannot overflow a u32.
+const MAX_WEIGHT: u32 = 1_000_000;
+
+/// Compiles every cluster; the result keeps input order (indices become `ClusterId`s). Broken
+/// clusters are still returned so that routes referring to them are not reported twice.
+pub(super) fn compile_all(
+    raw: &[RawCluster],
+    path: &FieldPath,
+    errs: &mut Violations,
+) -> Vec<Cluster> {
+    let mut names = HashSet::new();
+    raw.iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let p = path.index(i);
+            if !names.insert(c.name.as_str()) {
+                errs.push(&p.field("name"), format!("duplicate cluster '{}'", c.name));
+            }
+            compile_one(c, &p, errs)
+        })
+        .collect()
+}
+
+fn compile_one(raw: &RawCluster, path: &FieldPath, errs: &mut Violations) -> Cluster {
+    super::check_name(&raw.name, &path.field("name"), errs);
+    let sp = path.field("sub_clusters");
+    if raw.sub_clusters.is_empty() {
+        errs.push(&sp, "a cluster needs at least one sub-cluster");
+    }
+    let mut names = HashSet::new();
+    let mut blackhole_weight = 0;
+    let mut sub_clusters = Vec::new();
+    for (i, s) in raw.sub_clusters.iter().enumerate() {
+        let p = sp.index(i);
+        if !names.insert(s.name.as_str()) {
+            errs.push(&p.field("name"), format!("duplicate sub-cluster '{}'", s.name));
+        }
+        if s.weight > MAX_WEIGHT {
+            errs.push(&p.field("weight"), format!("weight must be at most {MAX_WEIGHT}"));
+        }
+        if s.name == GSLB_BLACKHOLE {
+            if !s.backends.is_empty() {
+                errs.push(&p.field("backends"), "GSLB_BLACKHOLE cannot have backends");
+            }
+            blackhole_weight = s.weight.min(MAX_WEIGHT);
+        } else {
+            sub_clusters.push(compile_sub_cluster(s, &p, errs));
+        }
+    }
+    sub_clusters.sort_by(|a, b| a.name.cmp(&b.name));
+    if !raw.sub_clusters.is_empty() && sub_clusters.iter().all(|s| s.weight == 0) {
+        errs.push(&sp, "at least one sub-cluster other than GSLB_BLACKHOLE needs a weight > 0");
+    }
+    let t = &raw.timeouts;
+    let tp = path.field("timeouts");
+    let timeouts = Timeouts {
+        connect: positive_ms(t.connect_ms, &tp.field("connect_ms"), errs),
+        response_header: positive_ms(t.response_header_ms, &tp.field("response_header_ms"), errs),
+        read_client_body: positive_ms(t.read_client_body_ms, &tp.field("read_client_body_ms"), errs),
+        write_client: positive_ms(t.write_client_ms, &tp.field("write_client_ms"), errs),
+        keepalive_idle: positive_ms(t.keepalive_idle_ms, &tp.field("keepalive_idle_ms"), errs),
+    };
+    if raw.retry.max + raw.retry.cross > 20 {
+        errs.push(&path.field("retry"), "max + cross must be at most 20 attempts");
+    }
+    Cluster {
+        name: raw.name.as_str().into(),
+        sub_clusters,
+        blackhole_weight,
+        balance: raw.balance,
+        hash: compile_hash(&raw.hash, &path.field("hash"), errs),
+        protocol: raw.protocol,
+        health: compile_health(&raw.health, &path.field("health"), errs),
+        retry: Retry {
+            max: raw.retry.max,
+            cross: raw.retry.cross,
+            level: raw.retry.level,
+        },
+        timeouts,
+        pool: Pool {
+            max_idle_per_backend: raw.pool.max_idle_per_backend as usize,
+            idle_timeout: positive_ms(raw.pool.idle_timeout_ms, &path.field("pool").field("idle_timeout_ms"), errs),
+        },
+        slow_start: Duration::from_millis(raw.slow_start_ms),
+        max_request_body_bytes: raw.max_request_body_bytes,
+    }
+}
+
+fn compile_sub_cluster(raw: &RawSubCluster, path: &FieldPath, errs: &mut Violations) -> SubCluster {
+    super::check_name(&raw.name, &path.field("name"), errs);
+    let bp = path.field("backends");
+    if raw.weight > 0 && !raw.backends.iter().any(|b| b.weight > 0) {
+        errs.push(&bp, "a sub-cluster with weight > 0 needs a backend with weight > 0");
+    }
+    let mut seen = HashSet::new();
+    let backends = raw
+        .backends
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let p = bp.index(i);
+            if !seen.insert(b.addr.as_str()) {
+                errs.push(&p.field("addr"), format!("duplicate backend '{}'", b.addr));
+            }
+            compile_backend(b, &p, errs)
+        })
+        .collect();
+    SubCluster {
+        name: raw.name.as_str().into(),
+        weight: raw.weight.min(MAX_WEIGHT),
+        backends,
+    }
+}
+
+fn compile_backend(raw: &RawBackend, path: &FieldPath, errs: &mut Violations) -> Backend {
+    if let Err(e) = check_addr(&raw.addr) {
+        errs.push(&path.field("addr"), e);
+    }
+    if raw.weight > MAX_WEIGHT {
+        errs.push(&path.field("weight"), format!("weight must be at most {MAX_WEIGHT}"));
+    }
+    let addr: Arc<str> = raw.addr.as_str().into();
+    Backend {
+        id: BackendId(addr.clone()),
+        addr,
+        weight: raw.weight.min(MAX_WEIGHT),
+        name: raw.name.as_deref().map(Into::into),
+    }
+}
+
+/// `ip:port`, `[v6]:port` or `host:port` with a DNS-shaped host and a non-zero port.
+fn check_addr(addr: &str) -> Result<(), String> {
+    if addr.parse::<std::net::SocketAddr>().is_ok() {
+        return Ok(());
+    }
+    let bad = || format!("invalid backend address '{addr}': expected ip:port or host:port");
+    let (host, port) = addr.rsplit_once(':').ok_or_else(bad)?;
+    let host_ok = !host.is_empty()
+        && host.len() <= 253
+        && host
+            .split('.')
+            .all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
+    match port.parse::<u16>() {
+        Ok(p) if p > 0 && host_ok => Ok(()),
+        _ => Err(bad()),
+    }
+}
+
+fn compile_hash(raw: &RawHashConf, path: &FieldPath, errs: &mut Violations) -> HashKey {
+    let source = match (&raw.header, &raw.cookie) {
+        (Some(h), None) => match HeaderName::from_bytes(h.as_bytes()) {
+            Ok(name) => Some(ClientIdSource::Header(name)),
+            Err(_) => {
+                errs.push(&path.field("header"), format!("invalid header name '{h}'"));
+                None
+            }
+        },
+        (None, Some(c)) if !c.is_empty() => Some(ClientIdSource::Cookie(c.as_str().into())),
+        (None, Some(_)) => {
+            errs.push(&path.field("cookie"), "cookie name cannot be empty");
+            None
+        }
+        (Some(_), Some(_)) => {
+            errs.push(path, "give either header or cookie, not both");
+            None
+        }
+        (None, None) => None,
+    };
+    match raw.strategy {
+        HashStrategy::ClientIp => HashKey::ClientIp,
+        HashStrategy::RequestUri => HashKey::RequestUri,
+        HashStrategy::ClientId | HashStrategy::ClientIdPreferred => {
+            let Some(source) = source else {
+                if raw.header.is_none() && raw.cookie.is_none() {
+                    errs.push(path, "the client_id strategies need a header or a cookie");
+                }
+                return HashKey::ClientIp;
+            };
+            if raw.strategy == HashStrategy::ClientId {
+                HashKey::ClientId(source)
+            } else {
+                HashKey::ClientIdPreferred(source)
+            }
+        }
+    }
+}
+
+fn compile_health(raw: &RawHealthCheck, path: &FieldPath, errs: &mut Violations) -> HealthCheck {
+    let status = |text: &str, field: &str, errs: &mut Violations| {
+        StatusSet::parse(text).unwrap_or_else(|e| {
+            errs.push(&path.field(field), e);
+            StatusSet::default()
+        })
+    };
+    if !raw.path.starts_with('/') {
+        errs.push(&path.field("path"), "probe path must start with '/'");
+    }
+    if raw.rise == 0 {
+        errs.push(&path.field("rise"), "must be at least 1");
+    }
+    if raw.fall == 0 {
+        errs.push(&path.field("fall"), "must be at least 1");
+    }
+    HealthCheck {
+        mode: raw.mode,
+        kind: raw.kind,
+        path: raw.path.as_str().into(),
+        host: raw.host.as_deref().map(Into::into),
+        expect_status: status(&raw.expect_status, "expect_status", errs),
+        interval: positive_ms(raw.interval_ms, &path.field("interval_ms"), errs),
+        timeout: positive_ms(raw.timeout_ms, &path.field("timeout_ms"), errs),
+        rise: raw.rise,
+        fall: raw.fall,
+        outlier_status: raw
+            .outlier_status
+            .as_deref()
+            .map(|s| status(s, "outlier_status", errs)),
+    }
+}
+
+fn positive_ms(ms: u64, path: &FieldPath, errs: &mut Violations) -> Duration {
+    if ms == 0 || ms > 24 * 3600 * 1000 {
+        errs.push(path, "must be between 1 ms and 24 h");
+    }
+    Duration::from_millis(ms)
+}
