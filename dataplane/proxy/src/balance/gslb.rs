@@ -1,0 +1,64 @@
+//! Sub-cluster choice (BFE's GSLB): `murmur3(key) % total_weight` walked over the weights in
+//! name order, the blackhole share last.
+
+use std::io::Cursor;
+use std::net::IpAddr;
+
+use bfe_config::cluster::{ClientIdSource, Cluster, HashKey, SubCluster};
+use http::request::Parts;
+
+pub enum GslbChoice<'a> {
+    Sub(&'a SubCluster),
+    Blackhole,
+}
+
+/// The value GSLB hashes for this request, per the cluster's hash strategy; `None` when the
+/// strategy's source is missing (the caller spreads such requests at random, as BFE does).
+pub fn hash_key(key: &HashKey, req: &Parts, client_ip: IpAddr) -> Option<u64> {
+    let id = |src: &ClientIdSource| -> Option<u64> {
+        match src {
+            ClientIdSource::Header(h) => req.headers.get(h).map(|v| murmur(v.as_bytes())),
+            ClientIdSource::Cookie(name) => req
+                .headers
+                .get_all(http::header::COOKIE)
+                .iter()
+                .flat_map(|v| v.as_bytes().split(|b| *b == b';'))
+                .find_map(|pair| {
+                    let pair = pair.trim_ascii();
+                    let (k, v) = pair.split_at(pair.iter().position(|b| *b == b'=')?);
+                    (k == name.as_bytes()).then(|| murmur(&v[1..]))
+                }),
+        }
+    };
+    let ip = || murmur(client_ip.to_string().as_bytes());
+    match key {
+        HashKey::ClientIp => Some(ip()),
+        HashKey::ClientId(src) => id(src),
+        HashKey::ClientIdPreferred(src) => id(src).or_else(|| Some(ip())),
+        HashKey::RequestUri => Some(murmur(
+            req.uri.path_and_query().map_or("/", |p| p.as_str()).as_bytes(),
+        )),
+    }
+}
+
+/// BFE's murmur3 (spaolacci `Sum64`: the first half of x64_128, seed 0).
+pub fn murmur(bytes: &[u8]) -> u64 {
+    let h = murmur3::murmur3_x64_128(&mut Cursor::new(bytes), 0).unwrap_or(0);
+    h as u64
+}
+
+pub fn choose(cluster: &Cluster, hash: u64) -> Option<GslbChoice<'_>> {
+    let total = u64::from(cluster.total_weight());
+    if total == 0 {
+        return None;
+    }
+    let mut point = hash % total;
+    for s in &cluster.sub_clusters {
+        let w = u64::from(s.weight);
+        if point < w {
+            return Some(GslbChoice::Sub(s));
+        }
+        point -= w;
+    }
+    Some(GslbChoice::Blackhole)
+}

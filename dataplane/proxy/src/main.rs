@@ -1,0 +1,134 @@
+//! `dataplane`: the proxy binary.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use bfe_dataplane::reload::{self, LoadError};
+use bfe_dataplane::settings::{Limits, Settings};
+use clap::Parser;
+
+/// A BFE-style layer-7 load balancer: the data plane.
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Args {
+    /// Snapshot file (JSON or YAML) to serve; reloaded on change and SIGHUP.
+    #[arg(long, short = 'c', required_unless_present = "check")]
+    config: Option<PathBuf>,
+    /// Check a snapshot file, print every violation and exit (non-zero when invalid).
+    #[arg(long, short = 't', value_name = "FILE")]
+    check: Option<PathBuf>,
+    /// HTTP listener address (repeatable).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: Vec<SocketAddr>,
+    /// Admin listener for /healthz, /readyz, /metrics and /config.
+    #[arg(long, default_value = "127.0.0.1:8421")]
+    admin: SocketAddr,
+    /// Seconds in-flight requests get to finish after SIGTERM.
+    #[arg(long, default_value_t = 10)]
+    shutdown_timeout: u64,
+    /// Seconds to read a request head (and to wait for the first one).
+    #[arg(long, default_value_t = 60)]
+    header_timeout: u64,
+    /// Largest request head in bytes (larger gets 431).
+    #[arg(long, default_value_t = 65_536)]
+    max_header_bytes: usize,
+    /// Longest request URI in bytes (longer gets 414).
+    #[arg(long, default_value_t = 8192)]
+    max_uri_bytes: usize,
+    /// Write the bound addresses as JSON to this file once listening (for scripts and tests).
+    #[arg(long)]
+    ready_file: Option<PathBuf>,
+    /// Log format: text or json.
+    #[arg(long, default_value = "text")]
+    log_format: String,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    init_tracing(&args.log_format);
+    if let Some(path) = &args.check {
+        return check(path);
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(serve(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `nginx -t`: every violation on its own line, exit 1 when there is any.
+fn check(path: &std::path::Path) -> ExitCode {
+    match reload::load(path) {
+        Ok(s) => {
+            println!("{}: configuration OK ({} tenants, {} clusters, hash {})", path.display(), s.tenants.len(), s.clusters.len(), s.hash);
+            ExitCode::SUCCESS
+        }
+        Err(LoadError::Invalid { path, violations }) => {
+            for v in violations.iter() {
+                println!("{}: {v}", path.display());
+            }
+            println!("{}: {} violation(s), configuration refused", path.display(), violations.len());
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            println!("{e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(args: Args) -> anyhow::Result<()> {
+    let config_file = args.config.context("--config is required")?;
+    let settings = Settings {
+        http_listen: args.listen,
+        admin_listen: Some(args.admin),
+        config_file,
+        config_poll: Duration::from_millis(500),
+        limits: Limits {
+            header_read_timeout: Duration::from_secs(args.header_timeout),
+            max_header_bytes: args.max_header_bytes,
+            max_uri_bytes: args.max_uri_bytes,
+            ..Limits::default()
+        },
+        shutdown_timeout: Duration::from_secs(args.shutdown_timeout),
+    };
+    let running = bfe_dataplane::start(settings).await?;
+    if let Some(path) = &args.ready_file {
+        let ready = serde_json::json!({ "http": running.http, "admin": running.admin });
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, ready.to_string()).context("writing the ready file")?;
+        std::fs::rename(&tmp, path).context("writing the ready file")?;
+    }
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).context("SIGTERM handler")?;
+    let mut int = signal(SignalKind::interrupt()).context("SIGINT handler")?;
+    tokio::select! {
+        _ = term.recv() => tracing::info!("SIGTERM: draining."),
+        _ = int.recv() => tracing::info!("SIGINT: draining."),
+    }
+    running.shutdown().await;
+    Ok(())
+}
+
+fn init_tracing(format: &str) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}

@@ -1,0 +1,496 @@
+//! The request engine: walks BFE's callback points in order for one request, with tenant
+//! routing, cluster routing, balancing and forwarding (with retries) between them.
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bfe_config::cluster::Cluster;
+use bytes::Bytes;
+use http::header::{CONNECTION, CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
+use http::{HeaderValue, Request, Response, Uri, Version, request, response};
+use http_body::{Body, Frame, SizeHint};
+use hyper::body::Incoming;
+
+use super::context::{RequestCtx, Session};
+use super::decision::{ForwardDecision, LocalResponse, RequestDecision, ResponseDecision};
+use super::phase::RequestPhase;
+use crate::balance::{self, Balancer, GslbChoice};
+use crate::error::ProxyError;
+use crate::facts::ReqFacts;
+use crate::http::body::{BodyOutcome, ClientBody, ReqBody};
+use crate::http::headers::{self, Forwarded};
+use crate::http::local_reply;
+use crate::http::timed_io::ConnTimers;
+use crate::live::Live;
+use crate::metrics::Metrics;
+use crate::routing;
+use crate::settings::Limits;
+use crate::upstream::{AttemptError, UpstreamBody, Upstreams};
+
+/// Shared by every connection: the live config and the runtime state beside it.
+pub struct Engine {
+    pub live: Arc<Live>,
+    pub upstreams: Upstreams,
+    pub balancer: Balancer,
+    pub metrics: Arc<Metrics>,
+    pub limits: Limits,
+}
+
+/// Returned instead of a response to make the server close the connection with nothing sent.
+#[derive(Debug, thiserror::Error)]
+#[error("connection closed by a module")]
+pub struct CloseConnection;
+
+/// The body of every response the proxy sends. When it ends or is dropped, the request is
+/// finished: HandleRequestFinish runs exactly once.
+pub struct ResponseBody {
+    inner: Inner,
+    finish: Option<Finish>,
+}
+
+enum Inner {
+    Full(Option<Bytes>),
+    Upstream(UpstreamBody),
+}
+
+struct Finish {
+    ctx: Box<RequestCtx>,
+    metrics: Arc<Metrics>,
+    body: Arc<BodyOutcome>,
+}
+
+/// What the request phases produced: a response to send, or a closed connection.
+enum Outcome {
+    Response(Response<ResponseBody>),
+    Close,
+}
+
+// === impl Engine ===
+
+impl Engine {
+    /// Serves one request. `Err` closes the connection without a response.
+    pub async fn serve(
+        self: Arc<Self>,
+        req: Request<Incoming>,
+        session: Arc<Session>,
+        timers: Arc<ConnTimers>,
+    ) -> Result<Response<ResponseBody>, CloseConnection> {
+        let _in_flight = timers.start_request();
+        session.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let active = self.live.current();
+        let (mut parts, body) = req.into_parts();
+        let ctx = Box::new(RequestCtx::new(active, session, &parts));
+        let outcome = Arc::new(BodyOutcome::default());
+        match self.run(ctx, &mut parts, body, &timers, &outcome).await {
+            Outcome::Response(res) => Ok(res),
+            Outcome::Close => Err(CloseConnection),
+        }
+    }
+
+    async fn run(
+        &self,
+        mut ctx: Box<RequestCtx>,
+        parts: &mut request::Parts,
+        body: Incoming,
+        timers: &ConnTimers,
+        outcome: &Arc<BodyOutcome>,
+    ) -> Outcome {
+        if let Some(err) = self.check_framing(parts) {
+            return self.fail(ctx, err, outcome);
+        }
+        let active = ctx.active.clone();
+        let chains = &active.chains;
+        let snapshot = &active.snapshot;
+
+        // HandleBeforeLocation → tenant routing → HandleFoundProduct.
+        ctx = match self.request_phase(RequestPhase::BeforeLocation, ctx, parts, outcome) {
+            Ok(c) => c,
+            Err(o) => return o,
+        };
+        let found = routing::find_tenant(snapshot, &ReqFacts { req: parts, ctx: &ctx, res: None });
+        let Some(found) = found else {
+            return self.fail(ctx, ProxyError::NoTenant, outcome);
+        };
+        ctx.tenant = Some(found.tenant);
+        ctx.host_tag = found.tag;
+        ctx = match self.request_phase(RequestPhase::FoundProduct, ctx, parts, outcome) {
+            Ok(c) => c,
+            Err(o) => return o,
+        };
+
+        // Cluster routing → HandleAfterLocation.
+        let cluster_id = routing::find_cluster(snapshot, found, &ReqFacts { req: parts, ctx: &ctx, res: None });
+        let Some(cluster_id) = cluster_id else {
+            return self.fail(ctx, ProxyError::NoRoute, outcome);
+        };
+        ctx.cluster = Some(cluster_id);
+        ctx = match self.request_phase(RequestPhase::AfterLocation, ctx, parts, outcome) {
+            Ok(c) => c,
+            Err(o) => return o,
+        };
+        let cluster = snapshot.cluster(cluster_id).clone();
+        timers.set(cluster.timeouts.keepalive_idle, cluster.timeouts.write_client);
+
+        let declared = parts
+            .headers
+            .get(CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if let (Some(limit), Some(len)) = (cluster.max_request_body_bytes, declared) {
+            if len > limit {
+                return self.fail(ctx, ProxyError::BodyTooLarge, outcome);
+            }
+        }
+        let body = ClientBody::new(
+            body,
+            cluster.timeouts.read_client_body,
+            cluster.max_request_body_bytes,
+            outcome.clone(),
+        );
+        let upstream_req = self.upstream_request(&ctx, parts, &cluster, ReqBody::Client(body));
+
+        // Balance → HandleForward → attempt, with retries.
+        let res = match self.forward(&mut ctx, &cluster, upstream_req, parts).await {
+            Ok(res) => res,
+            Err(ForwardError::Failed(err)) => {
+                let err = outcome.error().unwrap_or(err);
+                return self.fail(ctx, err, outcome);
+            }
+            Err(ForwardError::Finished(local)) => {
+                ctx.close_after = true;
+                return self.local(ctx, local, false, outcome);
+            }
+        };
+        ctx.backend_header_at = Some(std::time::Instant::now());
+
+        // HandleReadResponse on the backend's response head.
+        let (mut res_parts, res_body) = res.into_parts();
+        headers::strip_hop_by_hop(&mut res_parts.headers, false);
+        match chains.run_response(&mut ctx, &mut res_parts) {
+            ResponseDecision::Continue => {}
+            ResponseDecision::Finish => ctx.close_after = true,
+            ResponseDecision::Redirect(r) => {
+                let local = local_reply::redirect(&r, &ctx.method);
+                return self.local(ctx, local, false, outcome);
+            }
+        }
+        Outcome::Response(self.respond(ctx, res_parts, Inner::Upstream(res_body), outcome))
+    }
+
+    /// Refuses what hyper accepts but a proxy must not pass on.
+    fn check_framing(&self, parts: &request::Parts) -> Option<ProxyError> {
+        let uri_len = parts.uri.path_and_query().map_or(0, |p| p.as_str().len());
+        if uri_len > self.limits.max_uri_bytes {
+            return Some(ProxyError::UriTooLong);
+        }
+        // Content-Length beside Transfer-Encoding is a smuggling attempt (RFC 9112 §6.3).
+        if parts.headers.contains_key(TRANSFER_ENCODING) && parts.headers.contains_key(CONTENT_LENGTH) {
+            return Some(ProxyError::Framing);
+        }
+        None
+    }
+
+    /// Runs one request phase; `Err` carries the outcome when a filter ended the request.
+    fn request_phase(
+        &self,
+        phase: RequestPhase,
+        mut ctx: Box<RequestCtx>,
+        parts: &mut request::Parts,
+        outcome: &Arc<BodyOutcome>,
+    ) -> Result<Box<RequestCtx>, Outcome> {
+        let active = ctx.active.clone();
+        match active.chains.run_request(phase, &mut ctx, parts) {
+            RequestDecision::Continue => Ok(ctx),
+            RequestDecision::Respond(local) => Err(self.local(ctx, local, true, outcome)),
+            RequestDecision::Redirect(r) => {
+                let local = local_reply::redirect(&r, &ctx.method);
+                Err(self.local(ctx, local, false, outcome))
+            }
+            RequestDecision::Finish(local) => {
+                ctx.close_after = true;
+                Err(self.local(ctx, local, false, outcome))
+            }
+            RequestDecision::Close => {
+                self.finish_now(ctx, outcome);
+                Err(Outcome::Close)
+            }
+        }
+    }
+
+    /// Balances and forwards, retrying as the cluster allows: attempts that sent nothing move
+    /// to another backend of the sub-cluster (`retry.max`), then to other sub-clusters
+    /// (`retry.cross`). HandleForward runs before every attempt.
+    async fn forward(
+        &self,
+        ctx: &mut RequestCtx,
+        cluster: &Arc<Cluster>,
+        mut req: Request<ReqBody>,
+        client: &request::Parts,
+    ) -> Result<Response<UpstreamBody>, ForwardError> {
+        let hash = balance::hash_key(&cluster.hash, client, ctx.client_ip).unwrap_or_else(rand::random);
+        let mut sub = match balance::choose(cluster, hash) {
+            None => return Err(ForwardError::Failed(ProxyError::NoBackend)),
+            Some(GslbChoice::Blackhole) => return Err(ForwardError::Failed(ProxyError::Blackhole)),
+            Some(GslbChoice::Sub(s)) => s,
+        };
+        let mut tried_backends: Vec<Arc<str>> = Vec::new();
+        let mut tried_subs: Vec<&str> = vec![&sub.name];
+        let mut in_sub_left = cluster.retry.max;
+        let mut cross_left = cluster.retry.cross;
+        let mut last_err = ProxyError::NoBackend;
+        loop {
+            let backend = match self.balancer.pick(cluster, sub, &tried_backends) {
+                Some(b) => b,
+                None => {
+                    // Nothing left here: straight to cross-sub-cluster retry (BFE).
+                    match next_sub(cluster, &tried_subs, hash).filter(|_| cross_left > 0) {
+                        Some(next) => {
+                            cross_left -= 1;
+                            tried_subs.push(&next.name);
+                            sub = next;
+                            continue;
+                        }
+                        None => return Err(ForwardError::Failed(last_err)),
+                    }
+                }
+            };
+            ctx.attempts += 1;
+            ctx.sub_cluster = Some(sub.name.clone());
+            ctx.backend = Some(backend.clone());
+            let (mut p, b) = req.into_parts();
+            if let ForwardDecision::Finish(local) = ctx.active.clone().chains.run_forward(ctx, &mut p) {
+                return Err(ForwardError::Finished(local));
+            }
+            req = Request::from_parts(p, b);
+            match self.upstreams.send(&backend, cluster, req).await {
+                Ok(res) => return Ok(res),
+                Err(AttemptError::Sent(err)) => return Err(ForwardError::Failed(err)),
+                Err(AttemptError::NotSent(err, r)) => {
+                    tracing::debug!(backend = %backend.addr, error = %err, "Attempt failed before sending; retrying if allowed.");
+                    req = r;
+                    last_err = err;
+                    tried_backends.push(backend.addr.clone());
+                    if in_sub_left > 0 {
+                        in_sub_left -= 1;
+                        continue;
+                    }
+                    match next_sub(cluster, &tried_subs, hash).filter(|_| cross_left > 0) {
+                        Some(next) => {
+                            cross_left -= 1;
+                            tried_subs.push(&next.name);
+                            sub = next;
+                        }
+                        None => return Err(ForwardError::Failed(err)),
+                    }
+                }
+            }
+        }
+    }
+
+    /// The request as the backend will see it.
+    fn upstream_request(
+        &self,
+        ctx: &RequestCtx,
+        parts: &request::Parts,
+        cluster: &Cluster,
+        body: ReqBody,
+    ) -> Request<ReqBody> {
+        let mut headers = parts.headers.clone();
+        headers::strip_hop_by_hop(&mut headers, true);
+        headers::add_forwarded(
+            &mut headers,
+            &Forwarded {
+                client_ip: ctx.client_ip,
+                secure: ctx.session.secure,
+                host: ctx.host.as_ref(),
+                local_port: ctx.session.local.port(),
+            },
+        );
+        if !headers.contains_key(HOST) {
+            if let Some(h) = &ctx.host {
+                headers.insert(HOST, h.clone());
+            }
+        }
+        let pq = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+        let (uri, version) = match cluster.protocol {
+            bfe_config::cluster::BackendProtocol::Http => {
+                (Uri::try_from(pq).unwrap_or_else(|_| Uri::from_static("/")), Version::HTTP_11)
+            }
+            bfe_config::cluster::BackendProtocol::H2c => {
+                let authority = ctx.host_str();
+                let uri = Uri::builder()
+                    .scheme("http")
+                    .authority(if authority.is_empty() { "localhost" } else { authority })
+                    .path_and_query(pq)
+                    .build()
+                    .unwrap_or_else(|_| Uri::from_static("/"));
+                (uri, Version::HTTP_2)
+            }
+        };
+        let mut req = Request::new(body);
+        *req.method_mut() = parts.method.clone();
+        *req.uri_mut() = uri;
+        *req.version_mut() = version;
+        *req.headers_mut() = headers;
+        req
+    }
+
+    /// The proxy's own answer to `err`. It passes HandleReadResponse (so error-page modules
+    /// see it), as in BFE.
+    fn fail(&self, mut ctx: Box<RequestCtx>, err: ProxyError, outcome: &Arc<BodyOutcome>) -> Outcome {
+        tracing::debug!(error = %err, code = err.code(), "Request failed.");
+        ctx.error = Some(err);
+        if err.closes_connection() {
+            ctx.close_after = true;
+        }
+        self.local(ctx, local_reply::error(err), true, outcome)
+    }
+
+    /// Sends a local response, through HandleReadResponse when `read_response` is set.
+    fn local(
+        &self,
+        mut ctx: Box<RequestCtx>,
+        local: LocalResponse,
+        read_response: bool,
+        outcome: &Arc<BodyOutcome>,
+    ) -> Outcome {
+        let (mut parts, body) = local_reply::into_response(local).into_parts();
+        if read_response {
+            let active = ctx.active.clone();
+            match active.chains.run_response(&mut ctx, &mut parts) {
+                ResponseDecision::Continue => {}
+                ResponseDecision::Finish => ctx.close_after = true,
+                ResponseDecision::Redirect(r) => {
+                    let local = local_reply::redirect(&r, &ctx.method);
+                    let (p, b) = local_reply::into_response(local).into_parts();
+                    return Outcome::Response(self.respond(ctx, p, Inner::Full(Some(b)), outcome));
+                }
+            }
+        }
+        Outcome::Response(self.respond(ctx, parts, Inner::Full(Some(body)), outcome))
+    }
+
+    fn respond(
+        &self,
+        mut ctx: Box<RequestCtx>,
+        mut parts: response::Parts,
+        inner: Inner,
+        outcome: &Arc<BodyOutcome>,
+    ) -> Response<ResponseBody> {
+        ctx.status = parts.status.as_u16();
+        if ctx.close_after && ctx.version < Version::HTTP_2 {
+            parts.headers.insert(CONNECTION, HeaderValue::from_static("close"));
+        }
+        let finish = Finish {
+            ctx,
+            metrics: self.metrics.clone(),
+            body: outcome.clone(),
+        };
+        Response::from_parts(
+            parts,
+            ResponseBody {
+                inner,
+                finish: Some(finish),
+            },
+        )
+    }
+
+    /// Finishes a request that sends no response (a Close decision).
+    fn finish_now(&self, ctx: Box<RequestCtx>, outcome: &Arc<BodyOutcome>) {
+        drop(Finish {
+            ctx,
+            metrics: self.metrics.clone(),
+            body: outcome.clone(),
+        });
+    }
+}
+
+enum ForwardError {
+    Failed(ProxyError),
+    /// A HandleForward filter answered instead.
+    Finished(LocalResponse),
+}
+
+/// Another sub-cluster for a cross retry: one not tried yet with weight and backends, starting
+/// from a hash-derived position so retries spread.
+fn next_sub<'a>(
+    cluster: &'a Cluster,
+    tried: &[&str],
+    hash: u64,
+) -> Option<&'a bfe_config::cluster::SubCluster> {
+    let n = cluster.sub_clusters.len();
+    (0..n)
+        .map(|i| &cluster.sub_clusters[(i + (hash as usize % n.max(1))) % n])
+        .find(|s| s.weight > 0 && !s.backends.is_empty() && !tried.contains(&&*s.name))
+}
+
+// === impl ResponseBody ===
+
+impl ResponseBody {
+    fn end(&mut self) {
+        self.finish = None;
+    }
+}
+
+impl Body for ResponseBody {
+    type Data = Bytes;
+    type Error = crate::http::body::BoxError;
+
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        let this = &mut *self;
+        let polled: Poll<Option<Result<Frame<Bytes>, Self::Error>>> = match &mut this.inner {
+            Inner::Full(b) => Poll::Ready(b.take().filter(|b| !b.is_empty()).map(|b| Ok(Frame::data(b)))),
+            Inner::Upstream(u) => Pin::new(u).poll_frame(cx).map_err(Into::into),
+        };
+        match &polled {
+            Poll::Ready(Some(Ok(frame))) => {
+                if let (Some(data), Some(f)) = (frame.data_ref(), this.finish.as_mut()) {
+                    f.ctx.response_body_bytes += data.len() as u64;
+                }
+                if this.is_end_stream() {
+                    this.end();
+                }
+            }
+            Poll::Ready(Some(Err(e))) => {
+                tracing::debug!(error = %e, "Backend response body failed.");
+                this.end();
+            }
+            Poll::Ready(None) => this.end(),
+            Poll::Pending => {}
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match &self.inner {
+            Inner::Full(b) => b.as_ref().is_none_or(Bytes::is_empty),
+            Inner::Upstream(u) => u.is_end_stream(),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match &self.inner {
+            Inner::Full(b) => SizeHint::with_exact(b.as_ref().map_or(0, |b| b.len() as u64)),
+            Inner::Upstream(u) => u.size_hint(),
+        }
+    }
+}
+
+// === impl Finish ===
+
+impl Drop for Finish {
+    fn drop(&mut self) {
+        self.ctx.request_body_bytes = self.body.bytes();
+        let active = self.ctx.active.clone();
+        active.chains.run_request_finish(&self.ctx);
+        self.metrics.request_finished(&self.ctx);
+    }
+}
+
+impl std::fmt::Debug for ResponseBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ResponseBody")
+    }
+}
+

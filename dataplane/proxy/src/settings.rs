@@ -1,0 +1,47 @@
+//! Process settings: where to listen and how hard to protect the listener. Routing config is
+//! not here; it arrives as snapshots.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Cleartext HTTP listeners (HTTP/1.1 and HTTP/2 with prior knowledge).
+    pub http_listen: Vec<SocketAddr>,
+    /// Local admin listener: /healthz, /readyz, /metrics, /config.
+    pub admin_listen: Option<SocketAddr>,
+    /// Standalone mode: the snapshot file, hot-reloaded on change and SIGHUP.
+    pub config_file: PathBuf,
+    /// How often the config file is checked for changes.
+    pub config_poll: Duration,
+    pub limits: Limits,
+    /// How long in-flight work may take to finish after SIGTERM.
+    pub shutdown_timeout: Duration,
+}
+
+/// Protection of the client side, before any cluster is known.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Time to read a request head, and idle time before the first request (BFE ClientReadTimeout).
+    pub header_read_timeout: Duration,
+    /// Largest request head (request line + headers); larger gets 431.
+    pub max_header_bytes: usize,
+    /// Longest request URI; longer gets 414.
+    pub max_uri_bytes: usize,
+    /// Per-write timeout towards the client before a cluster is chosen.
+    pub write_timeout: Duration,
+    pub h2_max_concurrent_streams: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            header_read_timeout: Duration::from_secs(60),
+            max_header_bytes: 64 * 1024,
+            max_uri_bytes: 8 * 1024,
+            write_timeout: Duration::from_secs(60),
+            h2_max_concurrent_streams: 200,
+        }
+    }
+}

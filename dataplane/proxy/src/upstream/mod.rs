@@ -1,0 +1,233 @@
+//! Forwarding one attempt to one backend over a pooled connection. Connecting is done here,
+//! before the request is handed to hyper, so a failed connect gives the request back intact
+//! for a retry.
+
+mod pool;
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bfe_config::cluster::{Backend, BackendProtocol, Cluster};
+use bytes::Bytes;
+use http::{Request, Response};
+use http_body::{Body, Frame, SizeHint};
+use hyper::body::Incoming;
+use hyper::client::conn::{http1, http2};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use tokio::net::TcpStream;
+
+pub use pool::{Pool, PoolKey, Sender};
+
+use crate::error::ProxyError;
+use crate::http::body::ReqBody;
+
+/// Backend connections: the pool plus how to open new ones.
+#[derive(Default)]
+pub struct Upstreams {
+    pool: Arc<Pool>,
+}
+
+/// How an attempt failed.
+pub enum AttemptError {
+    /// Nothing reached the backend: the request comes back untouched and may be retried.
+    NotSent(ProxyError, Request<ReqBody>),
+    /// The request reached the backend (at least in part).
+    Sent(ProxyError),
+}
+
+enum TrySend {
+    Returned(Request<ReqBody>),
+    Failed(ProxyError),
+}
+
+/// A backend's response body. When it ends, its HTTP/1 connection goes back to the pool.
+pub struct UpstreamBody {
+    inner: Incoming,
+    checkin: Option<Checkin>,
+}
+
+struct Checkin {
+    pool: Arc<Pool>,
+    key: PoolKey,
+    sender: http1::SendRequest<ReqBody>,
+    max_idle: usize,
+}
+
+// === impl Upstreams ===
+
+impl Upstreams {
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    /// Sends `req` to `backend`, waiting at most the cluster's response-header timeout.
+    pub async fn send(
+        &self,
+        backend: &Backend,
+        cluster: &Cluster,
+        req: Request<ReqBody>,
+    ) -> Result<Response<UpstreamBody>, AttemptError> {
+        let key = PoolKey {
+            addr: backend.addr.clone(),
+            protocol: cluster.protocol,
+        };
+        let mut req = req;
+        if let Some(sender) = self.pool.checkout(&key, cluster.pool.idle_timeout) {
+            match self.try_send(sender, &key, cluster, req).await {
+                Ok(res) => return Ok(res),
+                // The pooled connection died under us before the request left: not the
+                // backend's fault and not an attempt; use a fresh connection.
+                Err(TrySend::Returned(r)) => req = r,
+                Err(TrySend::Failed(e)) => return Err(AttemptError::Sent(e)),
+            }
+        }
+        let sender = match self.connect(&key, cluster).await {
+            Ok(s) => s,
+            Err(e) => return Err(AttemptError::NotSent(e, req)),
+        };
+        match self.try_send(sender, &key, cluster, req).await {
+            Ok(res) => Ok(res),
+            Err(TrySend::Returned(r)) => Err(AttemptError::NotSent(ProxyError::BackendProtocol, r)),
+            Err(TrySend::Failed(e)) => Err(AttemptError::Sent(e)),
+        }
+    }
+
+    async fn connect(&self, key: &PoolKey, cluster: &Cluster) -> Result<Sender, ProxyError> {
+        let stream = match tokio::time::timeout(cluster.timeouts.connect, TcpStream::connect(&*key.addr)).await {
+            Err(_) => return Err(ProxyError::ConnectTimeout),
+            Ok(Err(e)) => {
+                tracing::debug!(backend = %key.addr, error = %e, "Backend connect failed.");
+                return Err(ProxyError::Connect);
+            }
+            Ok(Ok(s)) => s,
+        };
+        // Small writes (headers) must not wait for Nagle.
+        let _ = stream.set_nodelay(true);
+        let io = TokioIo::new(stream);
+        let handshake = async {
+            match key.protocol {
+                BackendProtocol::Http => {
+                    let (sender, conn) = http1::Builder::new().handshake(io).await?;
+                    tokio::spawn(async move {
+                        if let Err(e) = conn.with_upgrades().await {
+                            tracing::debug!(error = %e, "Backend connection ended with an error.");
+                        }
+                    });
+                    Ok::<_, hyper::Error>(Sender::H1(sender))
+                }
+                BackendProtocol::H2c => {
+                    let (sender, conn) = http2::Builder::new(TokioExecutor::new()).handshake(io).await?;
+                    tokio::spawn(async move {
+                        if let Err(e) = conn.await {
+                            tracing::debug!(error = %e, "Backend HTTP/2 connection ended with an error.");
+                        }
+                    });
+                    self.pool.put_h2(key.clone(), sender.clone());
+                    Ok(Sender::H2(sender))
+                }
+            }
+        };
+        match tokio::time::timeout(cluster.timeouts.connect, handshake).await {
+            Err(_) => Err(ProxyError::ConnectTimeout),
+            Ok(Err(e)) => {
+                tracing::debug!(backend = %key.addr, error = %e, "Backend handshake failed.");
+                Err(ProxyError::Connect)
+            }
+            Ok(Ok(s)) => Ok(s),
+        }
+    }
+
+    async fn try_send(
+        &self,
+        sender: Sender,
+        key: &PoolKey,
+        cluster: &Cluster,
+        req: Request<ReqBody>,
+    ) -> Result<Response<UpstreamBody>, TrySend> {
+        let timeout = cluster.timeouts.response_header;
+        match sender {
+            Sender::H1(mut sender) => {
+                if sender.ready().await.is_err() {
+                    return Err(TrySend::Returned(req));
+                }
+                let res = match tokio::time::timeout(timeout, sender.try_send_request(req)).await {
+                    Err(_) => return Err(TrySend::Failed(ProxyError::ResponseTimeout)),
+                    Ok(Err(mut e)) => {
+                        return Err(match e.take_message() {
+                            Some(req) => TrySend::Returned(req),
+                            None => {
+                                tracing::debug!(backend = %key.addr, error = %e.error(), "Backend exchange failed.");
+                                TrySend::Failed(ProxyError::BackendProtocol)
+                            }
+                        });
+                    }
+                    Ok(Ok(res)) => res,
+                };
+                let checkin = Checkin {
+                    pool: self.pool.clone(),
+                    key: key.clone(),
+                    sender,
+                    max_idle: cluster.pool.max_idle_per_backend,
+                };
+                Ok(res.map(|inner| UpstreamBody::new(inner, Some(checkin))))
+            }
+            Sender::H2(mut sender) => {
+                if sender.ready().await.is_err() {
+                    return Err(TrySend::Returned(req));
+                }
+                match tokio::time::timeout(timeout, sender.try_send_request(req)).await {
+                    Err(_) => Err(TrySend::Failed(ProxyError::ResponseTimeout)),
+                    Ok(Err(mut e)) => Err(match e.take_message() {
+                        Some(req) => TrySend::Returned(req),
+                        None => TrySend::Failed(ProxyError::BackendProtocol),
+                    }),
+                    Ok(Ok(res)) => Ok(res.map(|inner| UpstreamBody::new(inner, None))),
+                }
+            }
+        }
+    }
+}
+
+// === impl UpstreamBody ===
+
+impl UpstreamBody {
+    fn new(inner: Incoming, checkin: Option<Checkin>) -> Self {
+        let mut body = Self { inner, checkin };
+        // A body that is already complete (204, Content-Length: 0) may never be polled.
+        if body.inner.is_end_stream() {
+            body.release();
+        }
+        body
+    }
+
+    fn release(&mut self) {
+        if let Some(c) = self.checkin.take() {
+            c.pool.checkin(c.key, c.sender, c.max_idle);
+        }
+    }
+}
+
+impl Body for UpstreamBody {
+    type Data = Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        let polled = Pin::new(&mut self.inner).poll_frame(cx);
+        match &polled {
+            Poll::Ready(None) => self.release(),
+            Poll::Ready(Some(Ok(_))) if self.inner.is_end_stream() => self.release(),
+            Poll::Ready(Some(Err(_))) => self.checkin = None,
+            _ => {}
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}

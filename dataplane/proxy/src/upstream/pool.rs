@@ -1,0 +1,91 @@
+//! Idle backend connections, keyed by backend address and protocol. Lives beside the snapshot
+//! and survives config swaps: a swap does not cost a reconnect.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bfe_config::cluster::BackendProtocol;
+use hyper::client::conn::{http1, http2};
+
+use crate::http::body::ReqBody;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PoolKey {
+    pub addr: Arc<str>,
+    pub protocol: BackendProtocol,
+}
+
+/// A connection able to carry a request.
+pub enum Sender {
+    H1(http1::SendRequest<ReqBody>),
+    /// HTTP/2 senders are shared: many requests multiplex over one connection.
+    H2(http2::SendRequest<ReqBody>),
+}
+
+struct Idle {
+    sender: http1::SendRequest<ReqBody>,
+    since: Instant,
+}
+
+#[derive(Default)]
+pub struct Pool {
+    h1: Mutex<HashMap<PoolKey, Vec<Idle>>>,
+    h2: Mutex<HashMap<PoolKey, http2::SendRequest<ReqBody>>>,
+}
+
+// === impl Pool ===
+
+impl Pool {
+    /// A live idle connection for `key`, if one is pooled (newest first: the likeliest to be
+    /// still open and warm).
+    pub fn checkout(&self, key: &PoolKey, idle_timeout: Duration) -> Option<Sender> {
+        if key.protocol == BackendProtocol::H2c {
+            let mut map = self.h2.lock().unwrap_or_else(|p| p.into_inner());
+            return match map.get(key) {
+                Some(s) if !s.is_closed() => Some(Sender::H2(s.clone())),
+                Some(_) => {
+                    map.remove(key);
+                    None
+                }
+                None => None,
+            };
+        }
+        let mut map = self.h1.lock().unwrap_or_else(|p| p.into_inner());
+        let list = map.get_mut(key)?;
+        while let Some(idle) = list.pop() {
+            if idle.since.elapsed() < idle_timeout && !idle.sender.is_closed() {
+                return Some(Sender::H1(idle.sender));
+            }
+        }
+        None
+    }
+
+    /// Returns an HTTP/1 connection whose exchange completed.
+    pub fn checkin(&self, key: PoolKey, sender: http1::SendRequest<ReqBody>, max_idle: usize) {
+        if sender.is_closed() || max_idle == 0 {
+            return;
+        }
+        let mut map = self.h1.lock().unwrap_or_else(|p| p.into_inner());
+        let list = map.entry(key).or_default();
+        if list.len() >= max_idle {
+            // Drop the oldest: it is the likeliest to be closed by the backend soon.
+            list.remove(0);
+        }
+        list.push(Idle {
+            sender,
+            since: Instant::now(),
+        });
+    }
+
+    pub fn put_h2(&self, key: PoolKey, sender: http2::SendRequest<ReqBody>) {
+        let mut map = self.h2.lock().unwrap_or_else(|p| p.into_inner());
+        map.insert(key, sender);
+    }
+
+    /// Idle HTTP/1 connections pooled now (for metrics and tests).
+    pub fn idle_count(&self) -> usize {
+        let map = self.h1.lock().unwrap_or_else(|p| p.into_inner());
+        map.values().map(Vec::len).sum()
+    }
+}
