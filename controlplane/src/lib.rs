@@ -1,1 +1,109 @@
-//! The control plane (being written).
+//! The control plane: a validated, versioned configuration store behind a REST admin API.
+//!
+//! A write is a change set: the whole candidate snapshot is compiled with the data plane's own
+//! compiler (`bfe_config::compile`) and either becomes one immutable version or is refused whole
+//! with every violation's field path. See `DESIGN.md` §4 and the `store` and `service` modules.
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod model;
+pub mod service;
+pub mod settings;
+pub mod state;
+pub mod store;
+
+use std::future::Future;
+
+use axum::Router;
+use tokio::net::TcpListener;
+
+pub use settings::Settings;
+pub use state::AppState;
+pub use store::Store;
+
+use crate::auth::{Role, new_secret};
+use crate::store::NewToken;
+
+/// Why the control plane could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Open(#[from] store::OpenError),
+    #[error("bootstrap token: {0}")]
+    Bootstrap(error::ApiError),
+    #[error("listening on {addr}: {source}")]
+    Listen {
+        addr: String,
+        source: std::io::Error,
+    },
+    #[error("serving: {0}")]
+    Serve(std::io::Error),
+}
+
+/// The REST API for `state`, for tests (`oneshot`) and for [`run`].
+pub fn app(state: AppState) -> Router {
+    api::router(state)
+}
+
+/// On first start (no token at all) creates the bootstrap admin token: `secret` when given,
+/// random otherwise. Returns the secret when one was created, so the caller can show it once.
+pub async fn ensure_bootstrap_token(
+    store: &Store,
+    secret: Option<&str>,
+) -> Result<Option<String>, error::ApiError> {
+    if store.count_tokens().await? > 0 {
+        return Ok(None);
+    }
+    let secret = secret.map_or_else(new_secret, str::to_owned);
+    store
+        .create_token(&NewToken {
+            name: "bootstrap",
+            role: Role::Admin,
+            tenants: None,
+            secret: &secret,
+            created_by: "system",
+            request_id: "bootstrap",
+        })
+        .await?;
+    Ok(Some(secret))
+}
+
+/// Opens the store, makes sure an admin can log in, and serves the REST API until `shutdown`
+/// resolves (then drains in-flight requests).
+pub async fn run(
+    settings: Settings,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), RunError> {
+    let store = Store::open(settings.database_url.as_deref(), &settings.sqlite_path()).await?;
+    tracing::info!(backend = ?store.backend(), "Store opened and migrated.");
+    let created = ensure_bootstrap_token(&store, settings.bootstrap_token.as_deref())
+        .await
+        .map_err(RunError::Bootstrap)?;
+    if let Some(secret) = created {
+        if settings.bootstrap_token.is_none() {
+            // Shown once, on stdout only (not through the log pipeline).
+            println!("bootstrap admin token (shown once): {secret}");
+        } else {
+            tracing::info!("Bootstrap admin token created from the configured secret.");
+        }
+    }
+    let listener = TcpListener::bind(&settings.listen)
+        .await
+        .map_err(|source| RunError::Listen {
+            addr: settings.listen.clone(),
+            source,
+        })?;
+    let addr = listener
+        .local_addr()
+        .map_or_else(|_| settings.listen.clone(), |a| a.to_string());
+    tracing::info!(%addr, "REST API listening.");
+    let app = app(AppState::new(store.clone()));
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(RunError::Serve)?;
+    store.close().await;
+    tracing::info!("Control plane stopped.");
+    Ok(())
+}

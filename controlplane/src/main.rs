@@ -1,0 +1,74 @@
+//! `controlplane`: the REST admin API over the configuration store.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+/// The BFE-style load balancer's control plane.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Args {
+    /// REST API listen address.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// PostgreSQL URL; without it an embedded SQLite file is used.
+    #[arg(long, env = "DATABASE_URL")]
+    database_url: Option<String>,
+    /// Directory of the embedded SQLite store.
+    #[arg(long, default_value = "./.data")]
+    data_dir: PathBuf,
+    /// Exact path of the SQLite file (overrides --data-dir).
+    #[arg(long)]
+    sqlite_path: Option<PathBuf>,
+    /// Secret of the first admin token (only used while no token exists).
+    #[arg(long, env = "BFE_BOOTSTRAP_TOKEN", hide_env_values = true)]
+    bootstrap_token: Option<String>,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let args = Args::parse();
+    let settings = bfe_controlplane::Settings {
+        listen: args.listen,
+        database_url: args.database_url.filter(|u| !u.is_empty()),
+        data_dir: args.data_dir,
+        sqlite_path: args.sqlite_path,
+        bootstrap_token: args.bootstrap_token.filter(|t| !t.is_empty()),
+    };
+    bfe_controlplane::run(settings, shutdown_signal())
+        .await
+        .context("control plane failed")
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+    tracing::info!("Shutting down.");
+}

@@ -1,0 +1,391 @@
+//! Change sets: many operations applied to the live resources as one candidate, validated whole
+//! and committed as one version, or refused whole. Every single-resource write is a one-operation
+//! change set, so there is exactly one write path.
+
+use std::collections::BTreeSet;
+
+use bfe_config::RawSnapshot;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use super::etag::{Precondition, parse_etag};
+use super::locate_violations;
+use crate::auth::Actor;
+use crate::error::ApiError;
+use crate::model::{Config, Doc, Entry, GLOBAL, ResourceKey, ResourceKind};
+use crate::store::{Commit, CommitMeta, Store};
+
+/// An atomic set of operations.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeSet {
+    /// Recorded in the version; a summary of the ops is used when absent.
+    #[serde(default)]
+    pub message: Option<String>,
+    pub ops: Vec<ChangeOp>,
+}
+
+/// One operation of a change set.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeOp {
+    pub op: OpKind,
+    pub kind: ResourceKind,
+    /// The resource name; for `routes` and `tenant_modules` the tenant's (or give `tenant`);
+    /// for `global_modules` and `settings` optional (`global`).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The owning tenant of `routes` and `tenant_modules`.
+    #[serde(default)]
+    pub tenant: Option<String>,
+    /// The document: whole for `create` and `update`, a JSON merge patch (RFC 7386) for `patch`.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub body: Option<Value>,
+    /// The resource's ETag the change was based on; a stale one refuses the whole set (412).
+    #[serde(default)]
+    pub if_match: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OpKind {
+    Create,
+    Update,
+    Patch,
+    Delete,
+}
+
+// === impl ChangeOp ===
+
+impl ChangeOp {
+    /// The resource this op addresses.
+    fn key(&self, path: &str) -> Result<ResourceKey, ApiError> {
+        let name = if self.kind.is_singleton() {
+            self.name.clone().unwrap_or_else(|| GLOBAL.to_owned())
+        } else if matches!(
+            self.kind,
+            ResourceKind::Routes | ResourceKind::TenantModules
+        ) {
+            match (&self.tenant, &self.name) {
+                (Some(t), Some(n)) if t != n => {
+                    return Err(ApiError::bad_field(
+                        format!("{path}.name"),
+                        "name and tenant differ; give the tenant only",
+                    ));
+                }
+                (Some(t), _) | (None, Some(t)) => t.clone(),
+                (None, None) => {
+                    return Err(ApiError::bad_field(
+                        format!("{path}.tenant"),
+                        "missing tenant",
+                    ));
+                }
+            }
+        } else {
+            self.name
+                .clone()
+                .ok_or_else(|| ApiError::bad_field(format!("{path}.name"), "missing name"))?
+        };
+        if self.kind.is_singleton() && name != GLOBAL {
+            return Err(ApiError::bad_field(
+                format!("{path}.name"),
+                format!("{} is a singleton named '{GLOBAL}'", self.kind),
+            ));
+        }
+        Ok(ResourceKey::new(self.kind, name))
+    }
+}
+
+/// Applies every op of `set` to `after` (a copy of `before`), with the caller's rights checked.
+/// Errors name the op (`ops[2]`); the first one aborts the set.
+pub fn apply_change_set(
+    actor: &Actor,
+    set: &ChangeSet,
+    before: &Config,
+    after: &mut Config,
+) -> Result<(), ApiError> {
+    if set.ops.is_empty() {
+        return Err(ApiError::bad_field(
+            "ops",
+            "a change set needs at least one op",
+        ));
+    }
+    for (i, op) in set.ops.iter().enumerate() {
+        apply_op(actor, &format!("ops[{i}]"), op, after)?;
+    }
+    check_cluster_scope(actor, before, after)
+}
+
+fn apply_op(actor: &Actor, path: &str, op: &ChangeOp, cfg: &mut Config) -> Result<(), ApiError> {
+    let key = op.key(path)?;
+    if key.kind.is_per_tenant() {
+        if !actor.sees_tenant(&key.name) {
+            return Err(ApiError::Forbidden(format!(
+                "{path}: tenant '{}' is outside the token's scope",
+                key.name
+            )));
+        }
+    } else if key.kind != ResourceKind::Cluster {
+        actor.require_unscoped()?;
+    }
+
+    // Route and module documents of an existing tenant always exist (empty until written).
+    let implicit = matches!(key.kind, ResourceKind::Routes | ResourceKind::TenantModules)
+        && cfg
+            .get(&ResourceKey::new(ResourceKind::Tenant, &key.name))
+            .is_some()
+        || key.kind.is_singleton();
+    if matches!(key.kind, ResourceKind::Routes | ResourceKind::TenantModules)
+        && cfg
+            .get(&ResourceKey::new(ResourceKind::Tenant, &key.name))
+            .is_none()
+    {
+        return Err(ApiError::not_found(format!(
+            "{path}: tenant '{}'",
+            key.name
+        )));
+    }
+    let existing = cfg.get(&key).cloned();
+    let exists = existing.is_some() || implicit;
+    let revision = existing.as_ref().map_or(0, |e| e.revision);
+
+    if let Some(m) = &op.if_match {
+        let ok = match parse_etag(m) {
+            Precondition::Any => exists,
+            Precondition::Revision(r) => exists && r == revision,
+            Precondition::Unknown => false,
+        };
+        if !ok {
+            return Err(ApiError::PreconditionFailed(format!(
+                "{path}: {key} is not at ETag {m} (it is at \"r{revision}\")"
+            )));
+        }
+    }
+
+    match op.op {
+        OpKind::Create if existing.is_some() => {
+            Err(ApiError::Conflict(format!("{path}: {key} already exists")))
+        }
+        OpKind::Update | OpKind::Patch | OpKind::Delete if !exists => {
+            Err(ApiError::not_found(format!("{path}: {key}")))
+        }
+        OpKind::Delete => {
+            cfg.entries.remove(&key);
+            if key.kind == ResourceKind::Tenant {
+                for kind in [ResourceKind::Routes, ResourceKind::TenantModules] {
+                    cfg.entries.remove(&ResourceKey::new(kind, &key.name));
+                }
+            }
+            Ok(())
+        }
+        OpKind::Create | OpKind::Update | OpKind::Patch => {
+            let body_path = format!("{path}.body");
+            let body = op
+                .body
+                .clone()
+                .ok_or_else(|| ApiError::bad_field(&body_path, "missing body"))?;
+            let value = match (op.op, &existing) {
+                (OpKind::Patch, Some(e)) => {
+                    let mut base: Value =
+                        serde_json::from_str(&e.doc.to_stored_json()).unwrap_or(Value::Null);
+                    merge_patch(&mut base, body);
+                    base
+                }
+                (OpKind::Patch, None) => {
+                    let mut base = Value::Object(Default::default());
+                    merge_patch(&mut base, body);
+                    base
+                }
+                _ => body,
+            };
+            let mut doc = Doc::from_value(key.kind, value)
+                .map_err(|e| ApiError::bad_field(&body_path, e.to_string()))?;
+            if let Some(own) = doc.own_name() {
+                if own != key.name {
+                    return Err(ApiError::bad_field(
+                        format!("{body_path}.name"),
+                        format!(
+                            "the body names '{own}' but the request names '{}'",
+                            key.name
+                        ),
+                    ));
+                }
+            }
+            // A certificate written without its key keeps the stored one (keys are write-only,
+            // so a client that read the certificate cannot send it back).
+            if let (
+                Doc::Certificate(new),
+                Some(Entry {
+                    doc: Doc::Certificate(old),
+                    ..
+                }),
+            ) = (&mut doc, &existing)
+            {
+                if new.key_pem.is_empty() {
+                    new.key_pem.clone_from(&old.key_pem);
+                }
+            }
+            cfg.entries.insert(key, Entry { revision, doc });
+            Ok(())
+        }
+    }
+}
+
+/// The cluster rules of a scoped token (see `crate::auth`).
+fn check_cluster_scope(actor: &Actor, before: &Config, after: &Config) -> Result<(), ApiError> {
+    let Some(scope) = &actor.tenants else {
+        return Ok(());
+    };
+    // Clusters this change set creates or updates.
+    let mut touched: BTreeSet<String> = after
+        .entries
+        .iter()
+        .filter(|(k, e)| k.kind == ResourceKind::Cluster && before.get(k) != Some(*e))
+        .map(|(k, _)| k.name.clone())
+        .collect();
+    // Clusters it deletes must have been owned before.
+    for key in before.entries.keys() {
+        if key.kind == ResourceKind::Cluster
+            && after.get(key).is_none()
+            && !actor.owns_cluster(before, &key.name)
+        {
+            return Err(ApiError::Forbidden(format!(
+                "cluster '{}' is not owned by the token's tenants",
+                key.name
+            )));
+        }
+    }
+    // Clusters its tenants' routes newly reference (unknown ones are the compiler's business).
+    for tenant in scope {
+        let old_refs = before.clusters_of_tenant(tenant);
+        touched.extend(
+            after
+                .clusters_of_tenant(tenant)
+                .into_iter()
+                .filter(|c| !old_refs.contains(c))
+                .filter(|c| {
+                    after
+                        .get(&ResourceKey::new(ResourceKind::Cluster, c))
+                        .is_some()
+                }),
+        );
+    }
+    for cluster in touched {
+        if !actor.owns_cluster(after, &cluster) {
+            return Err(ApiError::Forbidden(format!(
+                "cluster '{cluster}' would not be owned by the token's tenants \
+                 (referenced by routes of its tenants only)"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// RFC 7386 JSON merge patch.
+fn merge_patch(target: &mut Value, patch: Value) {
+    match patch {
+        Value::Object(p) => {
+            if !target.is_object() {
+                *target = Value::Object(Default::default());
+            }
+            if let Value::Object(t) = target {
+                for (k, v) in p {
+                    if v.is_null() {
+                        t.remove(&k);
+                    } else {
+                        merge_patch(t.entry(k).or_insert(Value::Null), v);
+                    }
+                }
+            }
+        }
+        other => *target = other,
+    }
+}
+
+/// Validates and commits a change set (or only validates it, for `dry_run`). A refused
+/// candidate is `ApiError::Invalid` when committing and a `Commit` with violations in a dry run.
+pub async fn commit_change_set(
+    store: &Store,
+    actor: &Actor,
+    set: &ChangeSet,
+    request_id: &str,
+    dry_run: bool,
+) -> Result<Commit, ApiError> {
+    let meta = CommitMeta {
+        author: actor.label(),
+        message: set.message.clone().unwrap_or_else(|| summary(set)),
+        request_id: request_id.to_owned(),
+        dry_run,
+        rollback_of: None,
+    };
+    let commit = store
+        .commit(meta, |before, after| {
+            apply_change_set(actor, set, before, after)
+        })
+        .await?;
+    refuse_invalid(commit, dry_run)
+}
+
+/// Makes the live resources equal to version `number`'s snapshot, as a new version.
+pub async fn rollback(
+    store: &Store,
+    actor: &Actor,
+    number: i64,
+    target: RawSnapshot,
+    request_id: &str,
+) -> Result<Commit, ApiError> {
+    let meta = CommitMeta {
+        author: actor.label(),
+        message: format!("rollback to version {number}"),
+        request_id: request_id.to_owned(),
+        dry_run: false,
+        rollback_of: Some(number),
+    };
+    let docs = Config::docs_of_snapshot(&target);
+    let commit = store
+        .commit(meta, |_, after| {
+            after.entries.retain(|k, _| docs.contains_key(k));
+            for (key, doc) in docs {
+                let revision = after.get(&key).map_or(0, |e| e.revision);
+                after.entries.insert(key, Entry { revision, doc });
+            }
+            Ok(())
+        })
+        .await?;
+    refuse_invalid(commit, false)
+}
+
+fn refuse_invalid(commit: Commit, dry_run: bool) -> Result<Commit, ApiError> {
+    if commit.violations.is_empty() || dry_run {
+        Ok(commit)
+    } else {
+        Err(ApiError::Invalid(locate_violations(
+            &commit.candidate,
+            &commit.violations,
+        )))
+    }
+}
+
+fn summary(set: &ChangeSet) -> String {
+    let parts: Vec<String> = set
+        .ops
+        .iter()
+        .take(5)
+        .map(|op| {
+            let name = op
+                .tenant
+                .as_deref()
+                .or(op.name.as_deref())
+                .unwrap_or(GLOBAL);
+            format!("{:?} {} {name}", op.op, op.kind).to_lowercase()
+        })
+        .collect();
+    let more = set.ops.len().saturating_sub(5);
+    if more > 0 {
+        format!("{} and {more} more", parts.join(", "))
+    } else {
+        parts.join(", ")
+    }
+}

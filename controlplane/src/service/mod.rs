@@ -1,0 +1,11 @@
+//! Use-cases shared by every API surface (REST now, gRPC later): change sets, rollback, scope
+//! checks and violation mapping. Handlers parse and respond; the decisions are made here.
+
+mod changes;
+pub mod diff;
+mod etag;
+mod violations;
+
+pub use changes::{ChangeOp, ChangeSet, OpKind, apply_change_set, commit_change_set, rollback};
+pub use etag::{etag_of, parse_etag};
+pub use violations::locate_violations;

@@ -1,0 +1,156 @@
+//! The store: the only place with SQL. One [`sqlx::AnyPool`] over PostgreSQL (when a
+//! `postgres://` URL is given) or an embedded SQLite file; the queries are written once, in the
+//! dialect both accept (`$n` placeholders, `ON CONFLICT … DO UPDATE`, JSON as text).
+
+mod audit;
+mod commit;
+mod resources;
+mod tokens;
+mod versions;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use sqlx::AnyPool;
+use sqlx::any::AnyPoolOptions;
+
+pub use audit::{AuditEntry, AuditFilter, AuditRecord};
+pub use commit::{Commit, CommitMeta};
+pub use tokens::{NewToken, TokenRow};
+pub use versions::VersionInfo;
+
+use crate::error::ApiError;
+
+/// Which database is behind the pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+/// Handle to the store; cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    /// SQLite has one writer at a time; queueing commits here instead of in SQLite's busy
+    /// handler keeps 50 concurrent writers from timing out. PostgreSQL serializes on the
+    /// `config_head` row lock instead, which also covers several replicas.
+    write_lock: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// Why the store could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("connecting to the database: {0}")]
+    Connect(#[from] sqlx::Error),
+    #[error("applying migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("creating the data directory {path}: {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+// === impl Store ===
+
+impl Store {
+    /// Opens PostgreSQL at `url` and applies `migrations/postgres`.
+    pub async fn open_postgres(url: &str) -> Result<Self, OpenError> {
+        sqlx::any::install_default_drivers();
+        let pool = AnyPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect(url)
+            .await?;
+        sqlx::migrate!("../migrations/postgres").run(&pool).await?;
+        Ok(Self::new(pool, Backend::Postgres))
+    }
+
+    /// Opens (creating it if needed) the SQLite file at `path` and applies `migrations/sqlite`.
+    pub async fn open_sqlite(path: &Path) -> Result<Self, OpenError> {
+        sqlx::any::install_default_drivers();
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| OpenError::DataDir {
+                path: dir.display().to_string(),
+                source,
+            })?;
+        }
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        let pool = AnyPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    // WAL lets readers run beside the one writer; the busy timeout covers the
+                    // rare contention with another process on the same file.
+                    sqlx::query("PRAGMA journal_mode = WAL")
+                        .execute(&mut *conn)
+                        .await?;
+                    sqlx::query("PRAGMA busy_timeout = 10000")
+                        .execute(&mut *conn)
+                        .await?;
+                    Ok(())
+                })
+            })
+            .connect(&url)
+            .await?;
+        sqlx::migrate!("../migrations/sqlite").run(&pool).await?;
+        Ok(Self::new(pool, Backend::Sqlite))
+    }
+
+    /// Opens PostgreSQL for a `postgres://` or `postgresql://` URL, SQLite otherwise.
+    pub async fn open(database_url: Option<&str>, sqlite_path: &Path) -> Result<Self, OpenError> {
+        match database_url {
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                Self::open_postgres(url).await
+            }
+            _ => Self::open_sqlite(sqlite_path).await,
+        }
+    }
+
+    fn new(pool: AnyPool, backend: Backend) -> Self {
+        Self {
+            pool,
+            backend,
+            write_lock: Arc::new(tokio::sync::Mutex::new(())),
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Closes the pool (waits for connections to be returned).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Serializes writers of one process for SQLite; a no-op guard for PostgreSQL.
+    async fn writer(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match self.backend {
+            Backend::Sqlite => Some(self.write_lock.lock().await),
+            Backend::Postgres => None,
+        }
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// RFC 3339 rendering of a stored millisecond timestamp.
+pub fn rfc3339(ms: i64) -> String {
+    let t = UNIX_EPOCH + Duration::from_millis(u64::try_from(ms).unwrap_or(0));
+    humantime::format_rfc3339_millis(t).to_string()
+}
+
+fn corrupt(what: impl std::fmt::Display) -> ApiError {
+    ApiError::Internal(format!("corrupt stored data: {what}"))
+}
