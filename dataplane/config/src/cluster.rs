@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use http::HeaderName;
 
-pub use crate::raw::{Balance, BackendProtocol, HealthKind, HealthMode, RetryLevel};
+pub use crate::raw::{BackendProtocol, Balance, HealthKind, HealthMode, RetryLevel};
 
 #[derive(Debug)]
 pub struct Cluster {

@@ -118,6 +118,9 @@ mod tests {
             .index(0)
             .field("condition");
         assert_eq!(p.as_str(), "tenants[2].routes.advanced[0].condition");
-        assert_eq!(FieldPath::root().field("a").key("x.y").as_str(), "a[\"x.y\"]");
+        assert_eq!(
+            FieldPath::root().field("a").key("x.y").as_str(),
+            "a[\"x.y\"]"
+        );
     }
 }

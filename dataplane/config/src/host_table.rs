@@ -131,11 +131,20 @@ mod tests {
         assert_eq!(get("WWW.A.COM:8080"), Some(1));
         assert_eq!(get("www.a.com."), Some(1));
         assert_eq!(get("x.a.com"), Some(2));
-        assert_eq!(get("x.y.a.com"), Some(2), "wildcards match one or more labels");
-        assert_eq!(get("x.b.a.com"), Some(3));
-        assert_eq!(get("a.com"), Some(9), "the bare suffix is not matched by *.");
         assert_eq!(
-            t.lookup(Some("zzz"), Some("10.0.0.1".parse().unwrap())).map(|m| m.tenant.0),
+            get("x.y.a.com"),
+            Some(2),
+            "wildcards match one or more labels"
+        );
+        assert_eq!(get("x.b.a.com"), Some(3));
+        assert_eq!(
+            get("a.com"),
+            Some(9),
+            "the bare suffix is not matched by *."
+        );
+        assert_eq!(
+            t.lookup(Some("zzz"), Some("10.0.0.1".parse().unwrap()))
+                .map(|m| m.tenant.0),
             Some(5)
         );
         let none = HostTable::new(None);

@@ -15,7 +15,7 @@ pub mod raw;
 pub mod route_table;
 pub mod snapshot;
 
-pub use error::{FieldPath, Violation, Violations};
 pub use compile::compile;
+pub use error::{FieldPath, Violation, Violations};
 pub use raw::RawSnapshot;
 pub use snapshot::{ClusterId, Snapshot, Tenant, TenantId};

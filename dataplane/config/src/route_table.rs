@@ -90,10 +90,10 @@ impl BasicRules {
         if let Some(t) = self.exact.get(host).and_then(|t| t.find(path)) {
             return Some(t);
         }
-        if let Some((_, suffix)) = host.split_once('.') {
-            if let Some(t) = self.wildcard.get(suffix).and_then(|t| t.find(path)) {
-                return Some(t);
-            }
+        if let Some((_, suffix)) = host.split_once('.')
+            && let Some(t) = self.wildcard.get(suffix).and_then(|t| t.find(path))
+        {
+            return Some(t);
         }
         self.any.as_ref().and_then(|t| t.find(path))
     }
@@ -158,15 +158,26 @@ mod tests {
         assert!(b.insert("*.a.com", "/*", c(4)));
         assert!(b.insert("*", "*", c(5)));
         assert!(b.insert("www.a.com", "/adv/*", BasicTarget::Advanced));
-        assert!(!b.insert("www.a.com", "/static/*", c(9)), "duplicate refused");
+        assert!(
+            !b.insert("www.a.com", "/static/*", c(9)),
+            "duplicate refused"
+        );
         assert_eq!(b.find("www.a.com", "/static"), Some(c(1)));
         assert_eq!(b.find("www.a.com", "/static/x.css"), Some(c(1)));
         assert_eq!(b.find("www.a.com", "/static/img/a.png"), Some(c(2)));
-        assert_eq!(b.find("www.a.com", "/staticx"), Some(c(4)), "prefix is per segment");
+        assert_eq!(
+            b.find("www.a.com", "/staticx"),
+            Some(c(4)),
+            "prefix is per segment"
+        );
         assert_eq!(b.find("www.a.com", "/exact/"), Some(c(3)));
         assert_eq!(b.find("www.a.com", "/exact/more"), Some(c(4)));
         assert_eq!(b.find("x.a.com", "/anything"), Some(c(4)));
-        assert_eq!(b.find("y.x.a.com", "/anything"), Some(c(5)), "route wildcard is one label");
+        assert_eq!(
+            b.find("y.x.a.com", "/anything"),
+            Some(c(5)),
+            "route wildcard is one label"
+        );
         assert_eq!(b.find("other.org", "/"), Some(c(5)));
         assert_eq!(b.find("www.a.com", "/adv/1"), Some(BasicTarget::Advanced));
     }

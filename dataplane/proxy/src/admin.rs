@@ -49,11 +49,17 @@ pub async fn serve(listener: TcpListener, admin: Admin, mut stop: watch::Receive
 impl Admin {
     fn handle(&self, req: &Request<Incoming>) -> Response<Full<Bytes>> {
         if req.method() != Method::GET {
-            return text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n", "text/plain");
+            return text(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method not allowed\n",
+                "text/plain",
+            );
         }
         match req.uri().path() {
             "/healthz" => text(StatusCode::OK, "ok\n", "text/plain"),
-            "/readyz" if *self.draining.borrow() => text(StatusCode::SERVICE_UNAVAILABLE, "draining\n", "text/plain"),
+            "/readyz" if *self.draining.borrow() => {
+                text(StatusCode::SERVICE_UNAVAILABLE, "draining\n", "text/plain")
+            }
             "/readyz" => text(StatusCode::OK, "ready\n", "text/plain"),
             "/metrics" => text(
                 StatusCode::OK,
@@ -76,10 +82,16 @@ impl Admin {
     }
 }
 
-fn text(status: StatusCode, body: impl Into<Bytes>, content_type: &'static str) -> Response<Full<Bytes>> {
+fn text(
+    status: StatusCode,
+    body: impl Into<Bytes>,
+    content_type: &'static str,
+) -> Response<Full<Bytes>> {
     let mut res = Response::new(Full::new(body.into()));
     *res.status_mut() = status;
-    res.headers_mut()
-        .insert(header::CONTENT_TYPE, header::HeaderValue::from_static(content_type));
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static(content_type),
+    );
     res
 }

@@ -55,9 +55,7 @@ impl ProxyError {
             ProxyError::NoTenant | ProxyError::NoRoute => StatusCode::NOT_FOUND,
             ProxyError::Blackhole | ProxyError::NoBackend => StatusCode::SERVICE_UNAVAILABLE,
             ProxyError::Connect | ProxyError::BackendProtocol => StatusCode::BAD_GATEWAY,
-            ProxyError::ConnectTimeout | ProxyError::ResponseTimeout => {
-                StatusCode::GATEWAY_TIMEOUT
-            }
+            ProxyError::ConnectTimeout | ProxyError::ResponseTimeout => StatusCode::GATEWAY_TIMEOUT,
             ProxyError::ClientBodyTimeout => StatusCode::REQUEST_TIMEOUT,
             ProxyError::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ProxyError::ClientBody | ProxyError::Framing => StatusCode::BAD_REQUEST,

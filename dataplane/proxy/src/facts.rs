@@ -86,7 +86,10 @@ impl Facts for ReqFacts<'_> {
 
     fn host_tag(&self) -> Option<&str> {
         let tenant = self.ctx.active.snapshot.tenant(self.ctx.tenant?);
-        tenant.host_tags.get(self.ctx.host_tag? as usize).map(|t| &**t)
+        tenant
+            .host_tags
+            .get(self.ctx.host_tag? as usize)
+            .map(|t| &**t)
     }
 
     fn response_status(&self) -> Option<u16> {

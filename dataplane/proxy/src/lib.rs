@@ -68,12 +68,24 @@ pub async fn start(settings: Settings) -> Result<Running, StartError> {
 
     let mut listeners = Vec::new();
     for addr in &settings.http_listen {
-        let l = TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr: *addr, source })?;
+        let l = TcpListener::bind(addr)
+            .await
+            .map_err(|source| StartError::Bind {
+                addr: *addr,
+                source,
+            })?;
         listeners.push(l);
     }
-    let http = listeners.iter().filter_map(|l| l.local_addr().ok()).collect();
+    let http = listeners
+        .iter()
+        .filter_map(|l| l.local_addr().ok())
+        .collect();
     let admin_listener = match settings.admin_listen {
-        Some(addr) => Some(TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr, source })?),
+        Some(addr) => Some(
+            TcpListener::bind(addr)
+                .await
+                .map_err(|source| StartError::Bind { addr, source })?,
+        ),
         None => None,
     };
     let admin = admin_listener.as_ref().and_then(|l| l.local_addr().ok());

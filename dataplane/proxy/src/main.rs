@@ -52,7 +52,10 @@ fn main() -> ExitCode {
     if let Some(path) = &args.check {
         return check(path);
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("cannot start the runtime: {e}");
@@ -72,14 +75,24 @@ fn main() -> ExitCode {
 fn check(path: &std::path::Path) -> ExitCode {
     match reload::load(path) {
         Ok(s) => {
-            println!("{}: configuration OK ({} tenants, {} clusters, hash {})", path.display(), s.tenants.len(), s.clusters.len(), s.hash);
+            println!(
+                "{}: configuration OK ({} tenants, {} clusters, hash {})",
+                path.display(),
+                s.tenants.len(),
+                s.clusters.len(),
+                s.hash
+            );
             ExitCode::SUCCESS
         }
         Err(LoadError::Invalid { path, violations }) => {
             for v in violations.iter() {
                 println!("{}: {v}", path.display());
             }
-            println!("{}: {} violation(s), configuration refused", path.display(), violations.len());
+            println!(
+                "{}: {} violation(s), configuration refused",
+                path.display(),
+                violations.len()
+            );
             ExitCode::FAILURE
         }
         Err(e) => {
@@ -125,7 +138,9 @@ async fn serve(args: Args) -> anyhow::Result<()> {
 fn init_tracing(format: &str) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if format == "json" {
         builder.json().init();
     } else {

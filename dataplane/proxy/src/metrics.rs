@@ -1,6 +1,5 @@
 //! The node's own Prometheus metrics, served on the admin listener at /metrics.
 
-
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -55,9 +54,15 @@ impl Metrics {
     pub fn new() -> Self {
         let mut registry = Registry::with_prefix("bfe");
         let requests = Family::<RequestLabels, Counter>::default();
-        registry.register("requests", "Requests finished, by tenant, cluster and status class", requests.clone());
+        registry.register(
+            "requests",
+            "Requests finished, by tenant, cluster and status class",
+            requests.clone(),
+        );
         let latency = Family::<TenantLabels, Histogram>::new_with_constructor(|| {
-            Histogram::new([0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0])
+            Histogram::new([
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+            ])
         });
         registry.register(
             "request_duration_seconds",
@@ -65,11 +70,23 @@ impl Metrics {
             latency.clone(),
         );
         let errors = Family::<ErrorLabels, Counter>::default();
-        registry.register("request_errors", "Requests that failed, by error code", errors.clone());
+        registry.register(
+            "request_errors",
+            "Requests that failed, by error code",
+            errors.clone(),
+        );
         let connections_active = Gauge::default();
-        registry.register("connections_active", "Client connections open now", connections_active.clone());
+        registry.register(
+            "connections_active",
+            "Client connections open now",
+            connections_active.clone(),
+        );
         let connections_total = Counter::default();
-        registry.register("connections", "Client connections accepted", connections_total.clone());
+        registry.register(
+            "connections",
+            "Client connections accepted",
+            connections_total.clone(),
+        );
         let config_generation = Gauge::default();
         registry.register(
             "config_generation",
@@ -77,9 +94,17 @@ impl Metrics {
             config_generation.clone(),
         );
         let config_info = Family::<ConfigLabels, Gauge>::default();
-        registry.register("config_info", "The running configuration's hash (value 1)", config_info.clone());
+        registry.register(
+            "config_info",
+            "The running configuration's hash (value 1)",
+            config_info.clone(),
+        );
         let reloads = Family::<ResultLabels, Counter>::default();
-        registry.register("config_reloads", "Configuration reload attempts by result", reloads.clone());
+        registry.register(
+            "config_reloads",
+            "Configuration reload attempts by result",
+            reloads.clone(),
+        );
         Self {
             registry,
             requests,
@@ -114,7 +139,9 @@ impl Metrics {
             .get_or_create(&TenantLabels { tenant })
             .observe(ctx.started.elapsed().as_secs_f64());
         if let Some(e) = ctx.error {
-            self.errors.get_or_create(&ErrorLabels { code: e.code() }).inc();
+            self.errors
+                .get_or_create(&ErrorLabels { code: e.code() })
+                .inc();
         }
     }
 
@@ -122,7 +149,9 @@ impl Metrics {
         self.config_generation.set(generation as i64);
         self.config_info.clear();
         self.config_info
-            .get_or_create(&ConfigLabels { hash: hash.to_owned() })
+            .get_or_create(&ConfigLabels {
+                hash: hash.to_owned(),
+            })
             .set(1);
     }
 

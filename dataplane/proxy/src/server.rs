@@ -85,7 +85,12 @@ async fn serve_connection(
     let _active = ActiveConn(engine.clone());
 
     // HandleAccept.
-    if let ConnDecision::Close = engine.live.current().chains.run_conn(ConnPhase::Accept, &session) {
+    if let ConnDecision::Close = engine
+        .live
+        .current()
+        .chains
+        .run_conn(ConnPhase::Accept, &session)
+    {
         engine.live.current().chains.run_finish(&session);
         return;
     }

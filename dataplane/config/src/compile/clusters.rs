@@ -10,8 +10,8 @@ use crate::cluster::{
 };
 use crate::error::{FieldPath, Violations};
 use crate::raw::{
-    HashStrategy, RawBackend, RawCluster, RawHashConf, RawHealthCheck, RawSubCluster,
-    GSLB_BLACKHOLE,
+    GSLB_BLACKHOLE, HashStrategy, RawBackend, RawCluster, RawHashConf, RawHealthCheck,
+    RawSubCluster,
 };
 
 /// Upper bound on any single weight, so sums cannot overflow a u32.
@@ -49,10 +49,16 @@ fn compile_one(raw: &RawCluster, path: &FieldPath, errs: &mut Violations) -> Clu
     for (i, s) in raw.sub_clusters.iter().enumerate() {
         let p = sp.index(i);
         if !names.insert(s.name.as_str()) {
-            errs.push(&p.field("name"), format!("duplicate sub-cluster '{}'", s.name));
+            errs.push(
+                &p.field("name"),
+                format!("duplicate sub-cluster '{}'", s.name),
+            );
         }
         if s.weight > MAX_WEIGHT {
-            errs.push(&p.field("weight"), format!("weight must be at most {MAX_WEIGHT}"));
+            errs.push(
+                &p.field("weight"),
+                format!("weight must be at most {MAX_WEIGHT}"),
+            );
         }
         if s.name == GSLB_BLACKHOLE {
             if !s.backends.is_empty() {
@@ -65,19 +71,29 @@ fn compile_one(raw: &RawCluster, path: &FieldPath, errs: &mut Violations) -> Clu
     }
     sub_clusters.sort_by(|a, b| a.name.cmp(&b.name));
     if !raw.sub_clusters.is_empty() && sub_clusters.iter().all(|s| s.weight == 0) {
-        errs.push(&sp, "at least one sub-cluster other than GSLB_BLACKHOLE needs a weight > 0");
+        errs.push(
+            &sp,
+            "at least one sub-cluster other than GSLB_BLACKHOLE needs a weight > 0",
+        );
     }
     let t = &raw.timeouts;
     let tp = path.field("timeouts");
     let timeouts = Timeouts {
         connect: positive_ms(t.connect_ms, &tp.field("connect_ms"), errs),
         response_header: positive_ms(t.response_header_ms, &tp.field("response_header_ms"), errs),
-        read_client_body: positive_ms(t.read_client_body_ms, &tp.field("read_client_body_ms"), errs),
+        read_client_body: positive_ms(
+            t.read_client_body_ms,
+            &tp.field("read_client_body_ms"),
+            errs,
+        ),
         write_client: positive_ms(t.write_client_ms, &tp.field("write_client_ms"), errs),
         keepalive_idle: positive_ms(t.keepalive_idle_ms, &tp.field("keepalive_idle_ms"), errs),
     };
     if raw.retry.max + raw.retry.cross > 20 {
-        errs.push(&path.field("retry"), "max + cross must be at most 20 attempts");
+        errs.push(
+            &path.field("retry"),
+            "max + cross must be at most 20 attempts",
+        );
     }
     Cluster {
         name: raw.name.as_str().into(),
@@ -95,7 +111,11 @@ fn compile_one(raw: &RawCluster, path: &FieldPath, errs: &mut Violations) -> Clu
         timeouts,
         pool: Pool {
             max_idle_per_backend: raw.pool.max_idle_per_backend as usize,
-            idle_timeout: positive_ms(raw.pool.idle_timeout_ms, &path.field("pool").field("idle_timeout_ms"), errs),
+            idle_timeout: positive_ms(
+                raw.pool.idle_timeout_ms,
+                &path.field("pool").field("idle_timeout_ms"),
+                errs,
+            ),
         },
         slow_start: Duration::from_millis(raw.slow_start_ms),
         max_request_body_bytes: raw.max_request_body_bytes,
@@ -106,7 +126,10 @@ fn compile_sub_cluster(raw: &RawSubCluster, path: &FieldPath, errs: &mut Violati
     super::check_name(&raw.name, &path.field("name"), errs);
     let bp = path.field("backends");
     if raw.weight > 0 && !raw.backends.iter().any(|b| b.weight > 0) {
-        errs.push(&bp, "a sub-cluster with weight > 0 needs a backend with weight > 0");
+        errs.push(
+            &bp,
+            "a sub-cluster with weight > 0 needs a backend with weight > 0",
+        );
     }
     let mut seen = HashSet::new();
     let backends = raw
@@ -133,7 +156,10 @@ fn compile_backend(raw: &RawBackend, path: &FieldPath, errs: &mut Violations) ->
         errs.push(&path.field("addr"), e);
     }
     if raw.weight > MAX_WEIGHT {
-        errs.push(&path.field("weight"), format!("weight must be at most {MAX_WEIGHT}"));
+        errs.push(
+            &path.field("weight"),
+            format!("weight must be at most {MAX_WEIGHT}"),
+        );
     }
     let addr: Arc<str> = raw.addr.as_str().into();
     Backend {
@@ -146,10 +172,10 @@ fn compile_backend(raw: &RawBackend, path: &FieldPath, errs: &mut Violations) ->
 
 /// `ip:port`, `[v6]:port` or `host:port` with a DNS-shaped host and a non-zero port.
 fn check_addr(addr: &str) -> Result<(), String> {
-    if addr.parse::<std::net::SocketAddr>().is_ok() {
-        return Ok(());
-    }
     let bad = || format!("invalid backend address '{addr}': expected ip:port or host:port");
+    if let Ok(sa) = addr.parse::<std::net::SocketAddr>() {
+        return if sa.port() == 0 { Err(bad()) } else { Ok(()) };
+    }
     let (host, port) = addr.rsplit_once(':').ok_or_else(bad)?;
     let host_ok = !host.is_empty()
         && host.len() <= 253

@@ -4,7 +4,7 @@ use std::net::IpAddr;
 use crate::cond::Condition;
 use crate::error::{FieldPath, Violations};
 use crate::host_table::{HostMatch, HostTable};
-use crate::raw::{RawRoutes, RawSnapshot, RawTenant, ADVANCED_MODE};
+use crate::raw::{ADVANCED_MODE, RawRoutes, RawSnapshot, RawTenant};
 use crate::route_table::{AdvancedRule, BasicTarget, RouteTable};
 use crate::snapshot::{ClusterId, Tenant, TenantId};
 
@@ -22,13 +22,19 @@ pub(super) fn compile_all(
     for (i, t) in raw.tenants.iter().enumerate() {
         super::check_name(&t.name, &tp.index(i).field("name"), errs);
         if ids.insert(t.name.as_str(), TenantId(i as u32)).is_some() {
-            errs.push(&tp.index(i).field("name"), format!("duplicate tenant '{}'", t.name));
+            errs.push(
+                &tp.index(i).field("name"),
+                format!("duplicate tenant '{}'", t.name),
+            );
         }
     }
     let default = raw.default_tenant.as_deref().and_then(|name| {
         let id = ids.get(name).copied();
         if id.is_none() {
-            errs.push(&root.field("default_tenant"), format!("unknown tenant '{name}'"));
+            errs.push(
+                &root.field("default_tenant"),
+                format!("unknown tenant '{name}'"),
+            );
         }
         id
     });
@@ -37,7 +43,16 @@ pub(super) fn compile_all(
         .tenants
         .iter()
         .enumerate()
-        .map(|(i, t)| compile_tenant(t, TenantId(i as u32), &mut hosts, clusters, &tp.index(i), errs))
+        .map(|(i, t)| {
+            compile_tenant(
+                t,
+                TenantId(i as u32),
+                &mut hosts,
+                clusters,
+                &tp.index(i),
+                errs,
+            )
+        })
         .collect();
     (hosts, tenants)
 }
@@ -66,7 +81,9 @@ fn compile_tenant(
     for (i, vip) in raw.vips.iter().enumerate() {
         let p = path.field("vips").index(i);
         match vip.parse::<IpAddr>() {
-            Ok(ip) if !hosts.insert_vip(ip, id) => errs.push(&p, format!("VIP {ip} is already taken")),
+            Ok(ip) if !hosts.insert_vip(ip, id) => {
+                errs.push(&p, format!("VIP {ip} is already taken"))
+            }
             Ok(_) => {}
             Err(_) => errs.push(&p, format!("invalid IP address '{vip}'")),
         }
@@ -117,7 +134,8 @@ fn normalize_host(host: &str, path: &FieldPath, errs: &mut Violations) -> Option
         && name.split('.').all(|l| {
             !l.is_empty()
                 && l.len() <= 63
-                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                && l.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         });
     if ok {
         Some(lower)
@@ -140,11 +158,20 @@ fn compile_routes(
         let target = if rule.cluster == ADVANCED_MODE {
             Some(BasicTarget::Advanced)
         } else {
-            cluster_ref(&rule.cluster, clusters, &p.field("cluster"), errs).map(BasicTarget::Cluster)
+            cluster_ref(&rule.cluster, clusters, &p.field("cluster"), errs)
+                .map(BasicTarget::Cluster)
         };
         let star = ["*".to_owned()];
-        let hosts = if rule.hosts.is_empty() { &star[..] } else { &rule.hosts };
-        let paths = if rule.paths.is_empty() { &star[..] } else { &rule.paths };
+        let hosts = if rule.hosts.is_empty() {
+            &star[..]
+        } else {
+            &rule.hosts
+        };
+        let paths = if rule.paths.is_empty() {
+            &star[..]
+        } else {
+            &rule.paths
+        };
         let mut seen = HashSet::new();
         for (h, host) in hosts.iter().enumerate() {
             let Some(host) = normalize_host(host, &p.field("hosts").index(h), errs) else {
@@ -153,16 +180,25 @@ fn compile_routes(
             for (j, route_path) in paths.iter().enumerate() {
                 let pp = p.field("paths").index(j);
                 if route_path != "*" && !route_path.starts_with('/') {
-                    errs.push(&pp, format!("path '{route_path}' must start with '/' or be '*'"));
+                    errs.push(
+                        &pp,
+                        format!("path '{route_path}' must start with '/' or be '*'"),
+                    );
                     continue;
                 }
-                if route_path.find('*').is_some_and(|k| k != route_path.len() - 1) {
+                if route_path
+                    .find('*')
+                    .is_some_and(|k| k != route_path.len() - 1)
+                {
                     errs.push(&pp, "'*' may only end a path prefix");
                     continue;
                 }
                 let Some(target) = target else { continue };
                 if !table.basic.insert(&host, route_path, target) && seen.insert((h, j)) {
-                    errs.push(&pp, format!("duplicate basic rule for host '{host}' path '{route_path}'"));
+                    errs.push(
+                        &pp,
+                        format!("duplicate basic rule for host '{host}' path '{route_path}'"),
+                    );
                 }
             }
         }
@@ -173,7 +209,10 @@ fn compile_routes(
         let cluster = cluster_ref(&rule.cluster, clusters, &p.field("cluster"), errs);
         let condition = match Condition::compile(&rule.condition) {
             Ok(c) if c.uses_response() => {
-                errs.push(&p.field("condition"), "res_* primitives cannot be used for routing");
+                errs.push(
+                    &p.field("condition"),
+                    "res_* primitives cannot be used for routing",
+                );
                 None
             }
             Ok(c) => Some(c),

@@ -5,7 +5,9 @@ fn compile_yaml(text: &str) -> Result<Snapshot, Violations> {
 }
 
 fn paths(errs: &Violations) -> Vec<String> {
-    errs.iter().map(|v| format!("{}: {}", v.path, v.message)).collect()
+    errs.iter()
+        .map(|v| format!("{}: {}", v.path, v.message))
+        .collect()
 }
 
 const GOOD: &str = r#"
@@ -39,7 +41,10 @@ fn a_good_snapshot_compiles_into_tables() {
     assert_eq!(api.blackhole_weight, 10);
     assert_eq!(api.sub_clusters.len(), 1);
     assert_eq!(api.total_weight(), 100);
-    let m = snap.hosts.lookup(Some("x.api.shop.example"), None).expect("wildcard");
+    let m = snap
+        .hosts
+        .lookup(Some("x.api.shop.example"), None)
+        .expect("wildcard");
     assert_eq!(m.tag, Some(1));
     assert_eq!(snap.hash.len(), 64);
 }
@@ -101,9 +106,16 @@ clusters:
         "tenants[1].hosts[0]: host 'www.a.com' is already claimed",
     ];
     for e in expect {
-        assert!(got.iter().any(|g| g.starts_with(e)), "missing {e:?} in {got:#?}");
+        assert!(
+            got.iter().any(|g| g.starts_with(e)),
+            "missing {e:?} in {got:#?}"
+        );
     }
-    assert_eq!(got.len(), expect.len(), "unexpected extra violations: {got:#?}");
+    assert_eq!(
+        got.len(),
+        expect.len(),
+        "unexpected extra violations: {got:#?}"
+    );
 }
 
 #[test]
@@ -115,6 +127,8 @@ fn duplicate_basic_rules_are_refused() {
     let errs = compile_yaml(&text).expect_err("duplicate");
     assert_eq!(
         paths(&errs),
-        ["tenants[0].routes.basic[1].paths[0]: duplicate basic rule for host 'www.shop.example' path '/static/*'"]
+        [
+            "tenants[0].routes.basic[1].paths[0]: duplicate basic rule for host 'www.shop.example' path '/static/*'"
+        ]
     );
 }

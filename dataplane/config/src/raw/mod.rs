@@ -10,12 +10,12 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 pub use cluster::{
-    BackendProtocol, Balance, HashStrategy, HealthKind, HealthMode, RawBackend, RawCluster,
-    RawHashConf, RawHealthCheck, RawPool, RawRetry, RawSubCluster, RawTimeouts, RetryLevel,
-    GSLB_BLACKHOLE,
+    BackendProtocol, Balance, GSLB_BLACKHOLE, HashStrategy, HealthKind, HealthMode, RawBackend,
+    RawCluster, RawHashConf, RawHealthCheck, RawPool, RawRetry, RawSubCluster, RawTimeouts,
+    RetryLevel,
 };
 pub use modules::{AccessLogFormat, RawAccessLog, RawGlobalModules, RawTenantModules};
-pub use tenant::{RawAdvancedRule, RawBasicRule, RawRoutes, RawTenant, ADVANCED_MODE};
+pub use tenant::{ADVANCED_MODE, RawAdvancedRule, RawBasicRule, RawRoutes, RawTenant};
 
 /// One whole configuration: what `dataplane --config FILE` reads and what a control-plane
 /// version holds.

@@ -37,6 +37,7 @@ fn yaml_and_json_read_the_same_snapshot() {
 fn unknown_fields_are_errors() {
     let err = RawSnapshot::parse("tenants: []\nclustres: []\n").expect_err("typo refused");
     assert!(err.to_string().contains("clustres"), "{err}");
-    let err = RawSnapshot::parse(r#"{"tenants":[{"name":"a","hots":[]}]}"#).expect_err("typo refused");
+    let err =
+        RawSnapshot::parse(r#"{"tenants":[{"name":"a","hots":[]}]}"#).expect_err("typo refused");
     assert!(err.to_string().contains("hots"), "{err}");
 }

@@ -36,7 +36,10 @@ pub fn hash_key(key: &HashKey, req: &Parts, client_ip: IpAddr) -> Option<u64> {
         HashKey::ClientId(src) => id(src),
         HashKey::ClientIdPreferred(src) => id(src).or_else(|| Some(ip())),
         HashKey::RequestUri => Some(murmur(
-            req.uri.path_and_query().map_or("/", |p| p.as_str()).as_bytes(),
+            req.uri
+                .path_and_query()
+                .map_or("/", |p| p.as_str())
+                .as_bytes(),
         )),
     }
 }

@@ -14,16 +14,24 @@ use bfe_config::cluster::{Backend, Cluster, SubCluster};
 pub use gslb::{GslbChoice, choose, hash_key};
 
 /// Balancer state for every sub-cluster seen so far.
+/// (cluster, sub-cluster) names.
+type SubClusterKey = (Arc<str>, Arc<str>);
+
 #[derive(Default)]
 pub struct Balancer {
-    wrr: Mutex<HashMap<(Arc<str>, Arc<str>), wrr::SmoothWrr>>,
+    wrr: Mutex<HashMap<SubClusterKey, wrr::SmoothWrr>>,
 }
 
 // === impl Balancer ===
 
 impl Balancer {
     /// Picks a backend in `sub`, skipping the backends in `exclude` (already tried).
-    pub fn pick(&self, cluster: &Cluster, sub: &SubCluster, exclude: &[Arc<str>]) -> Option<Backend> {
+    pub fn pick(
+        &self,
+        cluster: &Cluster,
+        sub: &SubCluster,
+        exclude: &[Arc<str>],
+    ) -> Option<Backend> {
         let mut map = self.wrr.lock().unwrap_or_else(|p| p.into_inner());
         let state = map
             .entry((cluster.name.clone(), sub.name.clone()))

@@ -15,14 +15,21 @@ pub(super) struct SmoothWrr {
 impl SmoothWrr {
     pub(super) fn pick(&mut self, backends: &[Backend], exclude: &[Arc<str>]) -> Option<usize> {
         let same = self.current.len() == backends.len()
-            && self.current.iter().zip(backends).all(|((a, _), b)| *a == b.addr);
+            && self
+                .current
+                .iter()
+                .zip(backends)
+                .all(|((a, _), b)| *a == b.addr);
         if !same {
             // The list changed (a swap): keep current values of backends still present.
             let old = std::mem::take(&mut self.current);
             self.current = backends
                 .iter()
                 .map(|b| {
-                    let cur = old.iter().find(|(a, _)| *a == b.addr).map_or(0, |(_, c)| *c);
+                    let cur = old
+                        .iter()
+                        .find(|(a, _)| *a == b.addr)
+                        .map_or(0, |(_, c)| *c);
                     (b.addr.clone(), cur)
                 })
                 .collect();

@@ -73,7 +73,12 @@ impl BodyOutcome {
 // === impl ClientBody ===
 
 impl ClientBody {
-    pub fn new(inner: Incoming, timeout: Duration, limit: Option<u64>, outcome: Arc<BodyOutcome>) -> Self {
+    pub fn new(
+        inner: Incoming,
+        timeout: Duration,
+        limit: Option<u64>,
+        outcome: Arc<BodyOutcome>,
+    ) -> Self {
         Self {
             inner,
             timeout,
@@ -89,7 +94,10 @@ impl Body for ClientBody {
     type Data = Bytes;
     type Error = ClientBodyError;
 
-    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
         let this = self.project();
         match this.inner.poll_frame(cx) {
             Poll::Ready(frame) => {
@@ -97,7 +105,10 @@ impl Body for ClientBody {
                 Poll::Ready(match frame {
                     Some(Ok(frame)) => {
                         if let Some(data) = frame.data_ref() {
-                            let total = this.outcome.bytes.fetch_add(data.len() as u64, Ordering::Relaxed)
+                            let total = this
+                                .outcome
+                                .bytes
+                                .fetch_add(data.len() as u64, Ordering::Relaxed)
                                 + data.len() as u64;
                             if this.limit.is_some_and(|l| total > l) {
                                 return Poll::Ready(Some(Err(this.outcome.fail(TOO_LARGE))));
@@ -145,7 +156,10 @@ impl Body for ReqBody {
     type Data = Bytes;
     type Error = ClientBodyError;
 
-    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
         // ClientBody is Unpin (its pinned parts are boxed or Unpin), so projecting by hand is safe.
         match self.get_mut() {
             ReqBody::Client(b) => Pin::new(b).poll_frame(cx),

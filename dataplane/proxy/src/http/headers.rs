@@ -67,7 +67,8 @@ pub fn add_forwarded(headers: &mut HeaderMap, f: &Forwarded<'_>) {
     let ip = ip_value(f.client_ip);
     let xff = match headers.get(&X_FORWARDED_FOR).and_then(|v| v.to_str().ok()) {
         Some(prev) if !prev.trim().is_empty() => {
-            HeaderValue::from_str(&format!("{prev}, {}", f.client_ip)).unwrap_or_else(|_| ip.clone())
+            HeaderValue::from_str(&format!("{prev}, {}", f.client_ip))
+                .unwrap_or_else(|_| ip.clone())
         }
         _ => ip.clone(),
     };
@@ -79,10 +80,10 @@ pub fn add_forwarded(headers: &mut HeaderMap, f: &Forwarded<'_>) {
         X_FORWARDED_PROTO.clone(),
         HeaderValue::from_static(if f.secure { "https" } else { "http" }),
     );
-    if let Some(host) = f.host {
-        if !headers.contains_key(&X_FORWARDED_HOST) {
-            headers.insert(X_FORWARDED_HOST.clone(), host.clone());
-        }
+    if let Some(host) = f.host
+        && !headers.contains_key(&X_FORWARDED_HOST)
+    {
+        headers.insert(X_FORWARDED_HOST.clone(), host.clone());
     }
     headers.insert(X_FORWARDED_PORT.clone(), HeaderValue::from(f.local_port));
 }
@@ -99,7 +100,10 @@ mod tests {
     #[test]
     fn hop_by_hop_headers_and_connection_tokens_go() {
         let mut h = HeaderMap::new();
-        h.insert(header::CONNECTION, HeaderValue::from_static("close, x-secret"));
+        h.insert(
+            header::CONNECTION,
+            HeaderValue::from_static("close, x-secret"),
+        );
         h.insert("x-secret", HeaderValue::from_static("1"));
         h.insert("keep-alive", HeaderValue::from_static("timeout=5"));
         h.insert(header::TE, HeaderValue::from_static("gzip, trailers"));

@@ -18,10 +18,15 @@ pub fn error(err: ProxyError) -> LocalResponse {
             status.canonical_reason().unwrap_or("Error")
         ),
     );
-    r.headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
-    r.headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r.headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    r.headers
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     if err.closes_connection() {
-        r.headers.insert(CONNECTION, HeaderValue::from_static("close"));
+        r.headers
+            .insert(CONNECTION, HeaderValue::from_static("close"));
     }
     r
 }
@@ -30,14 +35,20 @@ pub fn error(err: ProxyError) -> LocalResponse {
 pub fn redirect(redirect: &Redirect, method: &Method) -> LocalResponse {
     let body = if method == Method::GET {
         let href = String::from_utf8_lossy(redirect.location().as_bytes()).replace('"', "%22");
-        format!("<a href=\"{href}\">{}</a>.\n", redirect.status().canonical_reason().unwrap_or("Moved"))
+        format!(
+            "<a href=\"{href}\">{}</a>.\n",
+            redirect.status().canonical_reason().unwrap_or("Moved")
+        )
     } else {
         String::new()
     };
     let mut r = LocalResponse::new(redirect.status(), body);
     r.headers.insert(LOCATION, redirect.location().clone());
     if method == Method::GET {
-        r.headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+        r.headers.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        );
     }
     r
 }
@@ -48,6 +59,7 @@ pub fn into_response(local: LocalResponse) -> Response<Bytes> {
     let mut res = Response::new(local.body);
     *res.status_mut() = local.status;
     *res.headers_mut() = local.headers;
-    res.headers_mut().insert(CONTENT_LENGTH, HeaderValue::from(len));
+    res.headers_mut()
+        .insert(CONTENT_LENGTH, HeaderValue::from(len));
     res
 }

@@ -95,7 +95,11 @@ fn timed_out(what: &str) -> io::Error {
 }
 
 impl<T: AsyncRead> AsyncRead for TimedIo<T> {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         let this = self.project();
         let before = buf.filled().len();
         match this.inner.poll_read(cx, buf) {
@@ -113,7 +117,9 @@ impl<T: AsyncRead> AsyncRead for TimedIo<T> {
                 }
                 if !*this.read_armed {
                     let ms = this.timers.idle_ms.load(Ordering::Relaxed);
-                    this.read_sleep.as_mut().reset(Instant::now() + Duration::from_millis(ms));
+                    this.read_sleep
+                        .as_mut()
+                        .reset(Instant::now() + Duration::from_millis(ms));
                     *this.read_armed = true;
                 }
                 ready!(this.read_sleep.as_mut().poll(cx));
@@ -132,7 +138,9 @@ impl<T: AsyncWrite> TimedIo<T> {
     ) -> Poll<io::Error> {
         if !*armed {
             let ms = timers.write_ms.load(Ordering::Relaxed);
-            sleep.as_mut().reset(Instant::now() + Duration::from_millis(ms));
+            sleep
+                .as_mut()
+                .reset(Instant::now() + Duration::from_millis(ms));
             *armed = true;
         }
         ready!(sleep.as_mut().poll(cx));
@@ -141,18 +149,29 @@ impl<T: AsyncWrite> TimedIo<T> {
 }
 
 impl<T: AsyncWrite> AsyncWrite for TimedIo<T> {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         let this = self.project();
         match this.inner.poll_write(cx, buf) {
             Poll::Ready(r) => {
                 *this.write_armed = false;
                 if let Ok(n) = r {
-                    this.session.bytes_out.fetch_add(n as u64, Ordering::Relaxed);
+                    this.session
+                        .bytes_out
+                        .fetch_add(n as u64, Ordering::Relaxed);
                 }
                 Poll::Ready(r)
             }
             Poll::Pending => {
-                let e = ready!(Self::poll_write_timer(this.write_sleep, this.write_armed, this.timers, cx));
+                let e = ready!(Self::poll_write_timer(
+                    this.write_sleep,
+                    this.write_armed,
+                    this.timers,
+                    cx
+                ));
                 Poll::Ready(Err(e))
             }
         }
@@ -168,12 +187,19 @@ impl<T: AsyncWrite> AsyncWrite for TimedIo<T> {
             Poll::Ready(r) => {
                 *this.write_armed = false;
                 if let Ok(n) = r {
-                    this.session.bytes_out.fetch_add(n as u64, Ordering::Relaxed);
+                    this.session
+                        .bytes_out
+                        .fetch_add(n as u64, Ordering::Relaxed);
                 }
                 Poll::Ready(r)
             }
             Poll::Pending => {
-                let e = ready!(Self::poll_write_timer(this.write_sleep, this.write_armed, this.timers, cx));
+                let e = ready!(Self::poll_write_timer(
+                    this.write_sleep,
+                    this.write_armed,
+                    this.timers,
+                    cx
+                ));
                 Poll::Ready(Err(e))
             }
         }

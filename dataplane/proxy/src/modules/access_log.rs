@@ -77,7 +77,12 @@ impl Sink {
             let mut out: Box<dyn tokio::io::AsyncWrite + Send + Unpin> = match &target {
                 AccessLogTarget::Stdout => Box::new(tokio::io::stdout()),
                 AccessLogTarget::File(path) => {
-                    match tokio::fs::OpenOptions::new().create(true).append(true).open(path).await {
+                    match tokio::fs::OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(path)
+                        .await
+                    {
                         Ok(f) => Box::new(f),
                         Err(e) => {
                             tracing::error!(path = %path.display(), error = %e, "Cannot open the access log; lines are discarded.");
@@ -173,11 +178,21 @@ fn combined_line(ctx: &RequestCtx) -> String {
 
 /// (year, month, day, hour, minute, second, millis) in UTC.
 fn now_utc() -> (i64, u32, u32, u64, u64, u64, u32) {
-    let d = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let d = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
     let secs = d.as_secs();
     let (y, m, day) = civil_from_days((secs / 86_400) as i64);
     let rem = secs % 86_400;
-    (y, m, day, rem / 3600, rem % 3600 / 60, rem % 60, d.subsec_millis())
+    (
+        y,
+        m,
+        day,
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        d.subsec_millis(),
+    )
 }
 
 fn rfc3339_now() -> String {
@@ -186,7 +201,9 @@ fn rfc3339_now() -> String {
 }
 
 fn clf_now() -> String {
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
     let (y, mo, d, h, mi, s, _) = now_utc();
     let month = MONTHS.get(mo as usize - 1).copied().unwrap_or("Jan");
     format!("{d:02}/{month}/{y:04}:{h:02}:{mi:02}:{s:02} +0000")

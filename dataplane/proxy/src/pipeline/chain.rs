@@ -100,13 +100,17 @@ impl Chains {
         for f in &self.forward {
             match f.filter.on_forward(ctx, req) {
                 ForwardDecision::Continue => {}
-                d => return d,
+                d @ ForwardDecision::Finish(_) => return d,
             }
         }
         ForwardDecision::Continue
     }
 
-    pub fn run_response(&self, ctx: &mut RequestCtx, res: &mut response::Parts) -> ResponseDecision {
+    pub fn run_response(
+        &self,
+        ctx: &mut RequestCtx,
+        res: &mut response::Parts,
+    ) -> ResponseDecision {
         for f in &self.read_response {
             match f.filter.on_response(ctx, res) {
                 ResponseDecision::Continue => {}

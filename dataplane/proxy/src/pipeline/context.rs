@@ -123,13 +123,11 @@ impl RequestCtx {
     }
 
     pub fn tenant_name(&self) -> Option<&str> {
-        self.tenant
-            .map(|t| &*self.active.snapshot.tenant(t).name)
+        self.tenant.map(|t| &*self.active.snapshot.tenant(t).name)
     }
 
     pub fn cluster_name(&self) -> Option<&str> {
-        self.cluster
-            .map(|c| &*self.active.snapshot.cluster(c).name)
+        self.cluster.map(|c| &*self.active.snapshot.cluster(c).name)
     }
 
     /// The Host value without port, as received (for logs).

@@ -7,7 +7,7 @@ use std::task::{Context, Poll};
 
 use bfe_config::cluster::Cluster;
 use bytes::Bytes;
-use http::header::{CONNECTION, CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
+use http::header::{CONNECTION, CONTENT_LENGTH, HOST};
 use http::{HeaderValue, Request, Response, Uri, Version, request, response};
 use http_body::{Body, Frame, SizeHint};
 use hyper::body::Incoming;
@@ -61,6 +61,8 @@ struct Finish {
 }
 
 /// What the request phases produced: a response to send, or a closed connection.
+// The response is the common case; boxing it would allocate on every request.
+#[allow(clippy::large_enum_variant)]
 enum Outcome {
     Response(Response<ResponseBody>),
     Close,
@@ -77,7 +79,9 @@ impl Engine {
         timers: Arc<ConnTimers>,
     ) -> Result<Response<ResponseBody>, CloseConnection> {
         let _in_flight = timers.start_request();
-        session.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        session
+            .requests
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let active = self.live.current();
         let (mut parts, body) = req.into_parts();
         let ctx = Box::new(RequestCtx::new(active, session, &parts));
@@ -108,7 +112,14 @@ impl Engine {
             Ok(c) => c,
             Err(o) => return o,
         };
-        let found = routing::find_tenant(snapshot, &ReqFacts { req: parts, ctx: &ctx, res: None });
+        let found = routing::find_tenant(
+            snapshot,
+            &ReqFacts {
+                req: parts,
+                ctx: &ctx,
+                res: None,
+            },
+        );
         let Some(found) = found else {
             return self.fail(ctx, ProxyError::NoTenant, outcome);
         };
@@ -120,7 +131,15 @@ impl Engine {
         };
 
         // Cluster routing → HandleAfterLocation.
-        let cluster_id = routing::find_cluster(snapshot, found, &ReqFacts { req: parts, ctx: &ctx, res: None });
+        let cluster_id = routing::find_cluster(
+            snapshot,
+            found,
+            &ReqFacts {
+                req: parts,
+                ctx: &ctx,
+                res: None,
+            },
+        );
         let Some(cluster_id) = cluster_id else {
             return self.fail(ctx, ProxyError::NoRoute, outcome);
         };
@@ -130,17 +149,20 @@ impl Engine {
             Err(o) => return o,
         };
         let cluster = snapshot.cluster(cluster_id).clone();
-        timers.set(cluster.timeouts.keepalive_idle, cluster.timeouts.write_client);
+        timers.set(
+            cluster.timeouts.keepalive_idle,
+            cluster.timeouts.write_client,
+        );
 
         let declared = parts
             .headers
             .get(CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
-        if let (Some(limit), Some(len)) = (cluster.max_request_body_bytes, declared) {
-            if len > limit {
-                return self.fail(ctx, ProxyError::BodyTooLarge, outcome);
-            }
+        if let (Some(limit), Some(len)) = (cluster.max_request_body_bytes, declared)
+            && len > limit
+        {
+            return self.fail(ctx, ProxyError::BodyTooLarge, outcome);
         }
         let body = ClientBody::new(
             body,
@@ -184,14 +206,19 @@ impl Engine {
         if uri_len > self.limits.max_uri_bytes {
             return Some(ProxyError::UriTooLong);
         }
-        // Content-Length beside Transfer-Encoding is a smuggling attempt (RFC 9112 §6.3).
-        if parts.headers.contains_key(TRANSFER_ENCODING) && parts.headers.contains_key(CONTENT_LENGTH) {
+        // hyper already refuses differing Content-Lengths, bad chunk sizes, obs-fold and a
+        // Transfer-Encoding not ending in chunked. It resolves Content-Length beside
+        // Transfer-Encoding by dropping the length and closing after the response (RFC 9112
+        // §6.3), so the backend never sees both. What is left: Host (RFC 9112 §3.2).
+        let hosts = parts.headers.get_all(HOST).iter().count();
+        if hosts > 1 || (hosts == 0 && parts.version == Version::HTTP_11) {
             return Some(ProxyError::Framing);
         }
         None
     }
 
     /// Runs one request phase; `Err` carries the outcome when a filter ended the request.
+    #[allow(clippy::result_large_err)] // see `Outcome`
     fn request_phase(
         &self,
         phase: RequestPhase,
@@ -228,7 +255,8 @@ impl Engine {
         mut req: Request<ReqBody>,
         client: &request::Parts,
     ) -> Result<Response<UpstreamBody>, ForwardError> {
-        let hash = balance::hash_key(&cluster.hash, client, ctx.client_ip).unwrap_or_else(rand::random);
+        let hash =
+            balance::hash_key(&cluster.hash, client, ctx.client_ip).unwrap_or_else(rand::random);
         let mut sub = match balance::choose(cluster, hash) {
             None => return Err(ForwardError::Failed(ProxyError::NoBackend)),
             Some(GslbChoice::Blackhole) => return Err(ForwardError::Failed(ProxyError::Blackhole)),
@@ -240,26 +268,25 @@ impl Engine {
         let mut cross_left = cluster.retry.cross;
         let mut last_err = ProxyError::NoBackend;
         loop {
-            let backend = match self.balancer.pick(cluster, sub, &tried_backends) {
-                Some(b) => b,
-                None => {
-                    // Nothing left here: straight to cross-sub-cluster retry (BFE).
-                    match next_sub(cluster, &tried_subs, hash).filter(|_| cross_left > 0) {
-                        Some(next) => {
-                            cross_left -= 1;
-                            tried_subs.push(&next.name);
-                            sub = next;
-                            continue;
-                        }
-                        None => return Err(ForwardError::Failed(last_err)),
+            let Some(backend) = self.balancer.pick(cluster, sub, &tried_backends) else {
+                // Nothing left here: straight to cross-sub-cluster retry (BFE).
+                match next_sub(cluster, &tried_subs, hash).filter(|_| cross_left > 0) {
+                    Some(next) => {
+                        cross_left -= 1;
+                        tried_subs.push(&next.name);
+                        sub = next;
+                        continue;
                     }
+                    None => return Err(ForwardError::Failed(last_err)),
                 }
             };
             ctx.attempts += 1;
             ctx.sub_cluster = Some(sub.name.clone());
             ctx.backend = Some(backend.clone());
             let (mut p, b) = req.into_parts();
-            if let ForwardDecision::Finish(local) = ctx.active.clone().chains.run_forward(ctx, &mut p) {
+            if let ForwardDecision::Finish(local) =
+                ctx.active.clone().chains.run_forward(ctx, &mut p)
+            {
                 return Err(ForwardError::Finished(local));
             }
             req = Request::from_parts(p, b);
@@ -307,21 +334,26 @@ impl Engine {
                 local_port: ctx.session.local.port(),
             },
         );
-        if !headers.contains_key(HOST) {
-            if let Some(h) = &ctx.host {
-                headers.insert(HOST, h.clone());
-            }
+        if !headers.contains_key(HOST)
+            && let Some(h) = &ctx.host
+        {
+            headers.insert(HOST, h.clone());
         }
         let pq = parts.uri.path_and_query().map_or("/", |p| p.as_str());
         let (uri, version) = match cluster.protocol {
-            bfe_config::cluster::BackendProtocol::Http => {
-                (Uri::try_from(pq).unwrap_or_else(|_| Uri::from_static("/")), Version::HTTP_11)
-            }
+            bfe_config::cluster::BackendProtocol::Http => (
+                Uri::try_from(pq).unwrap_or_else(|_| Uri::from_static("/")),
+                Version::HTTP_11,
+            ),
             bfe_config::cluster::BackendProtocol::H2c => {
                 let authority = ctx.host_str();
                 let uri = Uri::builder()
                     .scheme("http")
-                    .authority(if authority.is_empty() { "localhost" } else { authority })
+                    .authority(if authority.is_empty() {
+                        "localhost"
+                    } else {
+                        authority
+                    })
                     .path_and_query(pq)
                     .build()
                     .unwrap_or_else(|_| Uri::from_static("/"));
@@ -338,7 +370,12 @@ impl Engine {
 
     /// The proxy's own answer to `err`. It passes HandleReadResponse (so error-page modules
     /// see it), as in BFE.
-    fn fail(&self, mut ctx: Box<RequestCtx>, err: ProxyError, outcome: &Arc<BodyOutcome>) -> Outcome {
+    fn fail(
+        &self,
+        mut ctx: Box<RequestCtx>,
+        err: ProxyError,
+        outcome: &Arc<BodyOutcome>,
+    ) -> Outcome {
         tracing::debug!(error = %err, code = err.code(), "Request failed.");
         ctx.error = Some(err);
         if err.closes_connection() {
@@ -380,7 +417,9 @@ impl Engine {
     ) -> Response<ResponseBody> {
         ctx.status = parts.status.as_u16();
         if ctx.close_after && ctx.version < Version::HTTP_2 {
-            parts.headers.insert(CONNECTION, HeaderValue::from_static("close"));
+            parts
+                .headers
+                .insert(CONNECTION, HeaderValue::from_static("close"));
         }
         let finish = Finish {
             ctx,
@@ -437,10 +476,17 @@ impl Body for ResponseBody {
     type Data = Bytes;
     type Error = crate::http::body::BoxError;
 
-    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
         let this = &mut *self;
         let polled: Poll<Option<Result<Frame<Bytes>, Self::Error>>> = match &mut this.inner {
-            Inner::Full(b) => Poll::Ready(b.take().filter(|b| !b.is_empty()).map(|b| Ok(Frame::data(b)))),
+            Inner::Full(b) => Poll::Ready(
+                b.take()
+                    .filter(|b| !b.is_empty())
+                    .map(|b| Ok(Frame::data(b))),
+            ),
             Inner::Upstream(u) => Pin::new(u).poll_frame(cx).map_err(Into::into),
         };
         match &polled {
@@ -493,4 +539,3 @@ impl std::fmt::Debug for ResponseBody {
         f.write_str("ResponseBody")
     }
 }
-

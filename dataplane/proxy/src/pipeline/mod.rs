@@ -16,6 +16,8 @@ pub use chain::{
     ResponseFilter,
 };
 pub use context::{RequestCtx, Session};
-pub use decision::{ConnDecision, ForwardDecision, LocalResponse, Redirect, RequestDecision, ResponseDecision};
+pub use decision::{
+    ConnDecision, ForwardDecision, LocalResponse, Redirect, RequestDecision, ResponseDecision,
+};
 pub use engine::{CloseConnection, Engine, ResponseBody};
 pub use phase::{ConnPhase, Phase, RequestPhase};

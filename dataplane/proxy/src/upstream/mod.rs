@@ -29,6 +29,8 @@ pub struct Upstreams {
 }
 
 /// How an attempt failed.
+// The request rides along by value so a retry reuses it; boxing would cost an allocation.
+#[allow(clippy::large_enum_variant)]
 pub enum AttemptError {
     /// Nothing reached the backend: the request comes back untouched and may be retried.
     NotSent(ProxyError, Request<ReqBody>),
@@ -36,6 +38,7 @@ pub enum AttemptError {
     Sent(ProxyError),
 }
 
+#[allow(clippy::large_enum_variant)] // as AttemptError
 enum TrySend {
     Returned(Request<ReqBody>),
     Failed(ProxyError),
@@ -94,14 +97,17 @@ impl Upstreams {
     }
 
     async fn connect(&self, key: &PoolKey, cluster: &Cluster) -> Result<Sender, ProxyError> {
-        let stream = match tokio::time::timeout(cluster.timeouts.connect, TcpStream::connect(&*key.addr)).await {
-            Err(_) => return Err(ProxyError::ConnectTimeout),
-            Ok(Err(e)) => {
-                tracing::debug!(backend = %key.addr, error = %e, "Backend connect failed.");
-                return Err(ProxyError::Connect);
-            }
-            Ok(Ok(s)) => s,
-        };
+        let stream =
+            match tokio::time::timeout(cluster.timeouts.connect, TcpStream::connect(&*key.addr))
+                .await
+            {
+                Err(_) => return Err(ProxyError::ConnectTimeout),
+                Ok(Err(e)) => {
+                    tracing::debug!(backend = %key.addr, error = %e, "Backend connect failed.");
+                    return Err(ProxyError::Connect);
+                }
+                Ok(Ok(s)) => s,
+            };
         // Small writes (headers) must not wait for Nagle.
         let _ = stream.set_nodelay(true);
         let io = TokioIo::new(stream);
@@ -117,7 +123,9 @@ impl Upstreams {
                     Ok::<_, hyper::Error>(Sender::H1(sender))
                 }
                 BackendProtocol::H2c => {
-                    let (sender, conn) = http2::Builder::new(TokioExecutor::new()).handshake(io).await?;
+                    let (sender, conn) = http2::Builder::new(TokioExecutor::new())
+                        .handshake(io)
+                        .await?;
                     tokio::spawn(async move {
                         if let Err(e) = conn.await {
                             tracing::debug!(error = %e, "Backend HTTP/2 connection ended with an error.");
@@ -212,7 +220,10 @@ impl Body for UpstreamBody {
     type Data = Bytes;
     type Error = hyper::Error;
 
-    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
         let polled = Pin::new(&mut self.inner).poll_frame(cx);
         match &polled {
             Poll::Ready(None) => self.release(),

@@ -1,0 +1,162 @@
+//! Compiling one primitive's type-checked arguments into matchers (BFE `build.go`). Builders
+//! fail with `(argument index, message)`; the checker turns that into `InvalidArgValue` at the
+//! argument's column.
+
+use regex::bytes::Regex;
+
+use super::eval::{IpSource, IpTest, Prim, TextSource, TextTest};
+use super::json::JsonPath;
+use super::matcher::{Buckets, IpRange, StrList, StrOp, ip_key, parse_ip};
+use super::parse::Lit;
+use super::time;
+
+/// A primitive's arguments after the type check: `s(i)` is a string argument, `b(i)` a bool.
+pub(super) struct Args<'a>(pub &'a [Lit]);
+
+pub(super) type BuildResult = Result<Prim, (usize, String)>;
+
+// === impl Args ===
+
+impl Args<'_> {
+    pub(super) fn s(&self, i: usize) -> &str {
+        match self.0.get(i) {
+            Some(Lit::Str(s)) => s,
+            _ => "",
+        }
+    }
+
+    pub(super) fn b(&self, i: usize) -> bool {
+        matches!(self.0.get(i), Some(Lit::Bool(true)))
+    }
+}
+
+// === builders ===
+
+pub(super) fn text(src: TextSource, test: TextTest) -> BuildResult {
+    Ok(Prim::Text(src, test))
+}
+
+pub(super) fn list(a: &Args<'_>, i: usize, op: StrOp, ci: bool) -> TextTest {
+    TextTest::List(StrList::new(a.s(i), op, ci))
+}
+
+/// `req_host_in`: case-insensitive exact hosts, which must not carry a port (BFE rejects
+/// `:` too); a bracketed IPv6 literal such as `[::1]` is allowed.
+pub(super) fn host_list(a: &Args<'_>) -> Result<TextTest, (usize, String)> {
+    let list = a.s(0);
+    if let Some(bad) = list
+        .split('|')
+        .find(|h| h.contains(':') && !h.starts_with('['))
+    {
+        return Err((0, format!("host '{bad}' must not include a port")));
+    }
+    Ok(TextTest::List(StrList::new(list, StrOp::Exact, true)))
+}
+
+/// A regex compiled once here; Go RE2 and the `regex` crate share their syntax for practical
+/// purposes (both linear-time, no backreferences).
+pub(super) fn regex(a: &Args<'_>, i: usize) -> Result<TextTest, (usize, String)> {
+    Regex::new(a.s(i)).map(TextTest::Regex).map_err(|e| {
+        (
+            i,
+            format!("not a valid regex: {}", one_line(&e.to_string())),
+        )
+    })
+}
+
+pub(super) fn hash(a: &Args<'_>, i: usize, fold: bool) -> Result<TextTest, (usize, String)> {
+    let buckets = Buckets::parse(a.s(i)).map_err(|m| (i, m))?;
+    Ok(TextTest::Hash { buckets, fold })
+}
+
+pub(super) fn ip_range(src: IpSource, a: &Args<'_>) -> BuildResult {
+    let range = IpRange::new(a.s(0), a.s(1))?;
+    Ok(Prim::Ip(src, IpTest::Range(range)))
+}
+
+pub(super) fn ip_in(src: IpSource, a: &Args<'_>) -> BuildResult {
+    let set = a
+        .s(0)
+        .split('|')
+        .map(|s| parse_ip(s).map(ip_key).map_err(|m| (0, m)))
+        .collect::<Result<Box<[u128]>, _>>()?;
+    Ok(Prim::Ip(src, IpTest::In(set)))
+}
+
+pub(super) fn ip_hash(src: IpSource, a: &Args<'_>) -> BuildResult {
+    let buckets = Buckets::parse(a.s(0)).map_err(|m| (0, m))?;
+    Ok(Prim::Ip(src, IpTest::Hash(buckets)))
+}
+
+/// Header names fold case (HTTP); `Facts::header` receives them lower-case.
+pub(super) fn header_name(a: &Args<'_>, i: usize) -> Box<str> {
+    a.s(i).to_ascii_lowercase().into()
+}
+
+pub(super) fn names(a: &Args<'_>, i: usize) -> Box<[Box<str>]> {
+    a.s(i).split('|').map(Into::into).collect()
+}
+
+pub(super) fn lower_names(a: &Args<'_>, i: usize) -> Box<[Box<str>]> {
+    a.s(i)
+        .split('|')
+        .map(|n| n.to_ascii_lowercase().into())
+        .collect()
+}
+
+/// A `|` list of decimal numbers. Deliberate: BFE compared these as strings, so a typo such as
+/// `"8o8o"` silently never matched; we reject it at load.
+pub(super) fn numbers(a: &Args<'_>, i: usize, what: &str) -> Result<Box<[u16]>, (usize, String)> {
+    a.s(i)
+        .split('|')
+        .map(|n| {
+            n.parse::<u16>()
+                .map_err(|_| (i, format!("'{n}' is not a {what} (0-65535)")))
+        })
+        .collect()
+}
+
+pub(super) fn body_json(a: &Args<'_>, op: StrOp) -> BuildResult {
+    let path = JsonPath::parse(a.s(0)).map_err(|m| (0, m))?;
+    text(TextSource::BodyJson(path), list(a, 1, op, a.b(2)))
+}
+
+/// `bfe_time_range(start, end)`: inclusive, start not after end.
+pub(super) fn time_range(a: &Args<'_>) -> BuildResult {
+    let start = time::parse_datetime(a.s(0)).map_err(|m| (0, m))?;
+    let end = time::parse_datetime(a.s(1)).map_err(|m| (1, m))?;
+    if start > end {
+        return Err((1, format!("end '{}' is before start '{}'", a.s(1), a.s(0))));
+    }
+    Ok(Prim::Time { start, end })
+}
+
+/// `bfe_periodic_time_range(start, end, period)`: a daily window in one zone. As in BFE, the
+/// window may not wrap midnight (start not after end), both ends use the same zone letter,
+/// and `period` must be `""` (daily; BFE reserves it).
+pub(super) fn periodic_time_range(a: &Args<'_>) -> BuildResult {
+    let (start, zone_start) = time::parse_time_of_day(a.s(0)).map_err(|m| (0, m))?;
+    let (end, zone_end) = time::parse_time_of_day(a.s(1)).map_err(|m| (1, m))?;
+    if start > end {
+        return Err((1, format!("end '{}' is before start '{}'", a.s(1), a.s(0))));
+    }
+    if zone_start != zone_end {
+        return Err((1, "start and end must use the same time zone".to_owned()));
+    }
+    if !a.s(2).is_empty() {
+        return Err((
+            2,
+            "period must be \"\" (daily); other periods are not supported".to_owned(),
+        ));
+    }
+    Ok(Prim::Periodic {
+        start,
+        end,
+        offset: zone_start,
+    })
+}
+
+/// The regex crate's errors span several lines; a condition error is one line.
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}

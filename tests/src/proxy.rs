@@ -1,0 +1,103 @@
+//! An in-process data plane serving a temporary config file on 127.0.0.1:0.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use bfe_dataplane::Running;
+use bfe_dataplane::settings::{Limits, Settings};
+
+pub struct TestProxy {
+    pub addr: SocketAddr,
+    pub admin: SocketAddr,
+    pub config_path: PathBuf,
+    running: Option<Running>,
+    _dir: tempfile::TempDir,
+}
+
+impl TestProxy {
+    pub async fn start(config: &str) -> Self {
+        Self::start_with(config, Limits::default()).await
+    }
+
+    pub async fn start_with(config: &str, limits: Limits) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let config_path = dir.path().join("snapshot.yaml");
+        std::fs::write(&config_path, config).expect("write config");
+        let settings = Settings {
+            http_listen: vec!["127.0.0.1:0".parse().expect("literal")],
+            admin_listen: Some("127.0.0.1:0".parse().expect("literal")),
+            config_file: config_path.clone(),
+            config_poll: Duration::from_millis(50),
+            limits,
+            shutdown_timeout: Duration::from_secs(5),
+        };
+        let running = bfe_dataplane::start(settings)
+            .await
+            .expect("data plane starts");
+        Self {
+            addr: running.http[0],
+            admin: running.admin.expect("admin bound"),
+            config_path,
+            running: Some(running),
+            _dir: dir,
+        }
+    }
+
+    /// Replaces the config file atomically (write + rename), as a deploy tool would.
+    pub fn write_config(&self, text: &str) {
+        let tmp = self.config_path.with_extension("tmp");
+        std::fs::write(&tmp, text).expect("write config");
+        std::fs::rename(&tmp, &self.config_path).expect("rename config");
+    }
+
+    pub fn generation(&self) -> u64 {
+        self.running
+            .as_ref()
+            .map_or(0, |r| r.live.current().generation)
+    }
+
+    /// Waits until the running generation reaches `generation`; false on timeout.
+    pub async fn wait_generation(&self, generation: u64, within: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + within;
+        while tokio::time::Instant::now() < deadline {
+            if self.generation() >= generation {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        false
+    }
+
+    pub async fn shutdown(mut self) {
+        if let Some(r) = self.running.take() {
+            r.shutdown().await;
+        }
+    }
+}
+
+/// A config with one tenant `t` owning `hosts`, routing everything to cluster `c` on `backends`.
+pub fn simple_config(hosts: &[&str], backends: &[SocketAddr], cluster_extra: &str) -> String {
+    let hosts: Vec<String> = hosts.iter().map(|h| format!("\"{h}\"")).collect();
+    let backends: Vec<String> = backends
+        .iter()
+        .map(|b| format!("{{ addr: \"{b}\" }}"))
+        .collect();
+    format!(
+        r#"
+tenants:
+  - name: t
+    hosts: [{}]
+    routes:
+      advanced:
+        - {{ condition: "default_t()", cluster: c }}
+clusters:
+  - name: c
+    sub_clusters:
+      - {{ name: s, weight: 1, backends: [{}] }}
+{cluster_extra}
+"#,
+        hosts.join(", "),
+        backends.join(", ")
+    )
+}
