@@ -25,7 +25,8 @@ pub struct BodyOutcome {
     bytes: AtomicU64,
 }
 
-const OK: u8 = 0;
+const STREAMING: u8 = 0;
+const OK: u8 = 4;
 const TIMEOUT: u8 = 1;
 const TOO_LARGE: u8 = 2;
 const MALFORMED: u8 = 3;
@@ -64,6 +65,11 @@ impl BodyOutcome {
         self.bytes.load(Ordering::Relaxed)
     }
 
+    /// Whether the client is still sending the body (it has neither ended nor failed).
+    pub fn streaming(&self) -> bool {
+        self.state.load(Ordering::Acquire) == STREAMING
+    }
+
     fn fail(&self, state: u8) -> ClientBodyError {
         self.state.store(state, Ordering::Release);
         ClientBodyError(self.error().unwrap_or(ProxyError::ClientBody))
@@ -79,6 +85,10 @@ impl ClientBody {
         limit: Option<u64>,
         outcome: Arc<BodyOutcome>,
     ) -> Self {
+        // A body hyper knows is empty may never be polled: it is complete now.
+        if inner.is_end_stream() {
+            outcome.state.store(OK, Ordering::Release);
+        }
         Self {
             inner,
             timeout,
@@ -98,8 +108,8 @@ impl Body for ClientBody {
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
-        let this = self.project();
-        match this.inner.poll_frame(cx) {
+        let mut this = self.project();
+        match this.inner.as_mut().poll_frame(cx) {
             Poll::Ready(frame) => {
                 *this.armed = false;
                 Poll::Ready(match frame {
@@ -113,6 +123,9 @@ impl Body for ClientBody {
                             if this.limit.is_some_and(|l| total > l) {
                                 return Poll::Ready(Some(Err(this.outcome.fail(TOO_LARGE))));
                             }
+                        }
+                        if this.inner.is_end_stream() {
+                            this.outcome.state.store(OK, Ordering::Release);
                         }
                         Some(Ok(frame))
                     }

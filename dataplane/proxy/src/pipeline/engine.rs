@@ -173,7 +173,7 @@ impl Engine {
         let upstream_req = self.upstream_request(&ctx, parts, &cluster, ReqBody::Client(body));
 
         // Balance → HandleForward → attempt, with retries.
-        let res = match self.forward(&mut ctx, &cluster, upstream_req, parts).await {
+        let res = match self.forward(&mut ctx, &cluster, upstream_req, parts, outcome).await {
             Ok(res) => res,
             Err(ForwardError::Failed(err)) => {
                 let err = outcome.error().unwrap_or(err);
@@ -254,6 +254,7 @@ impl Engine {
         cluster: &Arc<Cluster>,
         mut req: Request<ReqBody>,
         client: &request::Parts,
+        upload: &BodyOutcome,
     ) -> Result<Response<UpstreamBody>, ForwardError> {
         let hash =
             balance::hash_key(&cluster.hash, client, ctx.client_ip).unwrap_or_else(rand::random);
@@ -290,7 +291,7 @@ impl Engine {
                 return Err(ForwardError::Finished(local));
             }
             req = Request::from_parts(p, b);
-            match self.upstreams.send(&backend, cluster, req).await {
+            match self.upstreams.send(&backend, cluster, req, upload).await {
                 Ok(res) => return Ok(res),
                 Err(AttemptError::Sent(err)) => return Err(ForwardError::Failed(err)),
                 Err(AttemptError::NotSent(err, r)) => {

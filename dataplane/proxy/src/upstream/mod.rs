@@ -20,7 +20,7 @@ use tokio::net::TcpStream;
 pub use pool::{Pool, PoolKey, Sender};
 
 use crate::error::ProxyError;
-use crate::http::body::ReqBody;
+use crate::http::body::{BodyOutcome, ReqBody};
 
 /// Backend connections: the pool plus how to open new ones.
 #[derive(Default)]
@@ -70,6 +70,7 @@ impl Upstreams {
         backend: &Backend,
         cluster: &Cluster,
         req: Request<ReqBody>,
+        upload: &BodyOutcome,
     ) -> Result<Response<UpstreamBody>, AttemptError> {
         let key = PoolKey {
             addr: backend.addr.clone(),
@@ -77,7 +78,7 @@ impl Upstreams {
         };
         let mut req = req;
         if let Some(sender) = self.pool.checkout(&key, cluster.pool.idle_timeout) {
-            match self.try_send(sender, &key, cluster, req).await {
+            match self.try_send(sender, &key, cluster, req, upload).await {
                 Ok(res) => return Ok(res),
                 // The pooled connection died under us before the request left: not the
                 // backend's fault and not an attempt; use a fresh connection.
@@ -89,7 +90,7 @@ impl Upstreams {
             Ok(s) => s,
             Err(e) => return Err(AttemptError::NotSent(e, req)),
         };
-        match self.try_send(sender, &key, cluster, req).await {
+        match self.try_send(sender, &key, cluster, req, upload).await {
             Ok(res) => Ok(res),
             Err(TrySend::Returned(r)) => Err(AttemptError::NotSent(ProxyError::BackendProtocol, r)),
             Err(TrySend::Failed(e)) => Err(AttemptError::Sent(e)),
@@ -152,6 +153,7 @@ impl Upstreams {
         key: &PoolKey,
         cluster: &Cluster,
         req: Request<ReqBody>,
+        upload: &BodyOutcome,
     ) -> Result<Response<UpstreamBody>, TrySend> {
         let timeout = cluster.timeouts.response_header;
         match sender {
@@ -159,7 +161,7 @@ impl Upstreams {
                 if sender.ready().await.is_err() {
                     return Err(TrySend::Returned(req));
                 }
-                let res = match tokio::time::timeout(timeout, sender.try_send_request(req)).await {
+                let res = match response_deadline(timeout, upload, sender.try_send_request(req)).await {
                     Err(_) => return Err(TrySend::Failed(ProxyError::ResponseTimeout)),
                     Ok(Err(mut e)) => {
                         return Err(match e.take_message() {
@@ -184,7 +186,7 @@ impl Upstreams {
                 if sender.ready().await.is_err() {
                     return Err(TrySend::Returned(req));
                 }
-                match tokio::time::timeout(timeout, sender.try_send_request(req)).await {
+                match response_deadline(timeout, upload, sender.try_send_request(req)).await {
                     Err(_) => Err(TrySend::Failed(ProxyError::ResponseTimeout)),
                     Ok(Err(mut e)) => Err(match e.take_message() {
                         Some(req) => TrySend::Returned(req),
@@ -193,6 +195,23 @@ impl Upstreams {
                     Ok(Ok(res)) => Ok(res.map(|inner| UpstreamBody::new(inner, None))),
                 }
             }
+        }
+    }
+}
+
+/// Waits for the response head at most `timeout` after the client's body finished uploading
+/// (a slow upload is bounded by the body's own read timeout, not by this one).
+async fn response_deadline<F: std::future::Future>(
+    timeout: std::time::Duration,
+    upload: &BodyOutcome,
+    fut: F,
+) -> Result<F::Output, ()> {
+    tokio::pin!(fut);
+    loop {
+        match tokio::time::timeout(timeout, &mut fut).await {
+            Ok(out) => return Ok(out),
+            Err(_) if upload.streaming() => continue,
+            Err(_) => return Err(()),
         }
     }
 }
