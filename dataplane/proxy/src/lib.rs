@@ -20,9 +20,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
-use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use crate::live::Live;
@@ -57,14 +56,15 @@ pub async fn start(settings: Settings) -> Result<Running, StartError> {
     let metrics = Arc::new(Metrics::new());
     metrics.config_installed(1, &snapshot.hash);
     let live = Arc::new(Live::new(snapshot, modules::Registry::standard()));
+    let (stop, stop_rx) = watch::channel(false);
     let engine = Arc::new(Engine {
         live: live.clone(),
         upstreams: Default::default(),
         balancer: Default::default(),
         metrics: metrics.clone(),
         limits: settings.limits,
+        draining: stop_rx.clone(),
     });
-    let (stop, stop_rx) = watch::channel(false);
 
     let mut listeners = Vec::new();
     for addr in &settings.http_listen {
@@ -110,30 +110,42 @@ pub async fn start(settings: Settings) -> Result<Running, StartError> {
         stop_rx.clone(),
     ));
 
-    let graceful = Arc::new(GracefulShutdown::new());
+    let (abort, abort_rx) = watch::channel(false);
+    let (alive, mut all_gone) = mpsc::channel::<()>(1);
+    let drain = server::Drain {
+        draining: stop_rx.clone(),
+        abort: abort_rx,
+        alive,
+    };
     let ids = Arc::new(AtomicU64::new(1));
     let mut loops = Vec::new();
     for l in listeners {
         loops.push(tokio::spawn(server::accept_loop(
             l,
             engine.clone(),
-            graceful.clone(),
-            stop_rx.clone(),
+            drain.clone(),
             ids.clone(),
         )));
     }
+    drop(drain);
     let timeout = settings.shutdown_timeout;
     let task = tokio::spawn(async move {
         for l in loops {
             let _ = l.await;
         }
-        // Listeners are closed; drain: h1 connections close after their response, h2 gets GOAWAY.
-        let Ok(graceful) = Arc::try_unwrap(graceful) else {
-            return;
-        };
-        tokio::select! {
-            _ = graceful.shutdown() => tracing::info!("All connections drained."),
-            _ = tokio::time::sleep(timeout) => tracing::warn!(?timeout, "Drain deadline passed; closing the remaining connections."),
+        // Listeners are closed and every connection is draining; recv() returns None once the
+        // last connection task dropped its sender.
+        match tokio::time::timeout(timeout, all_gone.recv()).await {
+            Ok(_) => tracing::info!("All connections drained."),
+            Err(_) => {
+                tracing::warn!(
+                    ?timeout,
+                    "Drain deadline passed; closing the remaining connections."
+                );
+                let _ = abort.send(true);
+                let _ =
+                    tokio::time::timeout(std::time::Duration::from_secs(1), all_gone.recv()).await;
+            }
         }
     });
     tracing::info!(http = ?http, admin = ?admin, "Data plane started.");

@@ -9,21 +9,31 @@ use std::time::Duration;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 
 use crate::http::timed_io::{ConnTimers, TimedIo};
 use crate::pipeline::{ConnDecision, ConnPhase, Engine, Session};
 
-/// Accepts on `listener` until `stop` turns true; every connection is watched by `graceful`.
+/// How connections learn about shutdown, and how shutdown learns they are gone.
+#[derive(Clone)]
+pub struct Drain {
+    /// Turns true when shutdown begins: stop accepting, finish in-flight work, then close.
+    pub draining: watch::Receiver<bool>,
+    /// Turns true when the drain deadline passed: close now.
+    pub abort: watch::Receiver<bool>,
+    /// Held by every connection task; the shutdown waits until all are dropped.
+    pub alive: mpsc::Sender<()>,
+}
+
+/// Accepts on `listener` until draining starts.
 pub async fn accept_loop(
     listener: TcpListener,
     engine: Arc<Engine>,
-    graceful: Arc<GracefulShutdown>,
-    mut stop: watch::Receiver<bool>,
+    drain: Drain,
     ids: Arc<AtomicU64>,
 ) {
+    let mut stop = drain.draining.clone();
     let builder = Arc::new(http_builder(&engine));
     loop {
         let accepted = tokio::select! {
@@ -42,9 +52,9 @@ pub async fn accept_loop(
         let id = ids.fetch_add(1, Ordering::Relaxed);
         let engine = engine.clone();
         let builder = builder.clone();
-        let graceful = graceful.clone();
+        let drain = drain.clone();
         tokio::spawn(async move {
-            serve_connection(stream, peer, id, engine, &builder, &graceful).await;
+            serve_connection(stream, peer, id, engine, &builder, drain).await;
         });
     }
 }
@@ -76,7 +86,7 @@ async fn serve_connection(
     id: u64,
     engine: Arc<Engine>,
     builder: &auto::Builder<TokioExecutor>,
-    graceful: &GracefulShutdown,
+    mut drain: Drain,
 ) {
     let local = stream.local_addr().unwrap_or(peer);
     let session = Arc::new(Session::new(id, peer, local, false));
@@ -102,12 +112,30 @@ async fn serve_connection(
         let (engine, session) = (engine.clone(), session.clone());
         service_fn(move |req| engine.clone().serve(req, session.clone(), timers.clone()))
     };
-    let conn = builder.serve_connection_with_upgrades(io, svc).into_owned();
-    if let Err(e) = graceful.watch(conn).await {
+    let conn = builder.serve_connection_with_upgrades(io, svc);
+    tokio::pin!(conn);
+    let result = tokio::select! {
+        r = conn.as_mut() => r,
+        () = until_true(&mut drain.draining) => {
+            // HTTP/1: close after the in-flight response; HTTP/2: GOAWAY, finish open streams.
+            conn.as_mut().graceful_shutdown();
+            tokio::select! {
+                r = conn.as_mut() => r,
+                () = until_true(&mut drain.abort) => Ok(()),
+            }
+        }
+    };
+    if let Err(e) = result {
         tracing::debug!(peer = %peer, error = %e, "Client connection ended with an error.");
     }
+    drop(drain.alive);
     // HandleFinish, with the config current at close time.
     engine.live.current().chains.run_finish(&session);
+}
+
+/// Resolves once the flag is true (or its sender is gone); holds no borrow across awaits.
+async fn until_true(flag: &mut watch::Receiver<bool>) {
+    let _ = flag.wait_for(|v| *v).await;
 }
 
 /// Decrements the active-connection gauge however the connection ends.

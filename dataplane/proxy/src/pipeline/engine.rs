@@ -35,6 +35,8 @@ pub struct Engine {
     pub balancer: Balancer,
     pub metrics: Arc<Metrics>,
     pub limits: Limits,
+    /// True once shutdown began: HTTP/1 responses then carry `Connection: close`.
+    pub draining: tokio::sync::watch::Receiver<bool>,
 }
 
 /// Returned instead of a response to make the server close the connection with nothing sent.
@@ -173,7 +175,10 @@ impl Engine {
         let upstream_req = self.upstream_request(&ctx, parts, &cluster, ReqBody::Client(body));
 
         // Balance → HandleForward → attempt, with retries.
-        let res = match self.forward(&mut ctx, &cluster, upstream_req, parts, outcome).await {
+        let res = match self
+            .forward(&mut ctx, &cluster, upstream_req, parts, outcome)
+            .await
+        {
             Ok(res) => res,
             Err(ForwardError::Failed(err)) => {
                 let err = outcome.error().unwrap_or(err);
@@ -417,7 +422,7 @@ impl Engine {
         outcome: &Arc<BodyOutcome>,
     ) -> Response<ResponseBody> {
         ctx.status = parts.status.as_u16();
-        if ctx.close_after && ctx.version < Version::HTTP_2 {
+        if (ctx.close_after || *self.draining.borrow()) && ctx.version < Version::HTTP_2 {
             parts
                 .headers
                 .insert(CONNECTION, HeaderValue::from_static("close"));

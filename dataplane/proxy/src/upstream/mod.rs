@@ -161,7 +161,9 @@ impl Upstreams {
                 if sender.ready().await.is_err() {
                     return Err(TrySend::Returned(req));
                 }
-                let res = match response_deadline(timeout, upload, sender.try_send_request(req)).await {
+                let res = match response_deadline(timeout, upload, sender.try_send_request(req))
+                    .await
+                {
                     Err(_) => return Err(TrySend::Failed(ProxyError::ResponseTimeout)),
                     Ok(Err(mut e)) => {
                         return Err(match e.take_message() {
@@ -201,7 +203,7 @@ impl Upstreams {
 
 /// Waits for the response head at most `timeout` after the client's body finished uploading
 /// (a slow upload is bounded by the body's own read timeout, not by this one).
-async fn response_deadline<F: std::future::Future>(
+async fn response_deadline<F: Future>(
     timeout: std::time::Duration,
     upload: &BodyOutcome,
     fut: F,
