@@ -72,10 +72,18 @@ async fn ambiguous_or_malformed_framing_is_refused_and_the_connection_closed() {
     for (name, bytes) in cases {
         let before = origin.hits();
         let (responses, closed) = send(&proxy, bytes).await;
-        assert_eq!(responses.len(), 1, "{name}: expected one response, got {responses:?}");
+        assert_eq!(
+            responses.len(),
+            1,
+            "{name}: expected one response, got {responses:?}"
+        );
         assert_eq!(responses[0].status, 400, "{name}: {responses:?}");
         assert!(closed, "{name}: connection must be closed");
-        assert_eq!(origin.hits(), before, "{name}: nothing may reach the backend");
+        assert_eq!(
+            origin.hits(),
+            before,
+            "{name}: nothing may reach the backend"
+        );
     }
     proxy.shutdown().await;
 }
@@ -90,7 +98,10 @@ async fn content_length_beside_transfer_encoding_cannot_smuggle() {
     let echo = responses[0].json();
     assert_eq!(echo["path"], "/first");
     assert_eq!(echo["body_len"], 0, "the chunked framing won: empty body");
-    assert!(echo["headers"]["content-length"].is_null(), "backend never sees both: {echo}");
+    assert!(
+        echo["headers"]["content-length"].is_null(),
+        "backend never sees both: {echo}"
+    );
     assert_eq!(responses[0].header("connection"), Some("close"));
     assert!(closed, "connection closed after responding (RFC 9112 §6.3)");
     assert_eq!(origin.hits(), 1, "the smuggled request never ran");
@@ -103,11 +114,16 @@ async fn pipelined_requests_are_answered_in_order() {
     let mut bytes = Vec::new();
     for i in 0..5 {
         let close = if i == 4 { "Connection: close\r\n" } else { "" };
-        bytes.extend_from_slice(format!("GET /p{i} HTTP/1.1\r\nHost: a.test\r\n{close}\r\n").as_bytes());
+        bytes.extend_from_slice(
+            format!("GET /p{i} HTTP/1.1\r\nHost: a.test\r\n{close}\r\n").as_bytes(),
+        );
     }
     let (responses, closed) = send(&proxy, &bytes).await;
     assert!(closed);
-    let paths: Vec<String> = responses.iter().map(|r| r.json()["path"].as_str().unwrap_or("").to_owned()).collect();
+    let paths: Vec<String> = responses
+        .iter()
+        .map(|r| r.json()["path"].as_str().unwrap_or("").to_owned())
+        .collect();
     assert_eq!(paths, ["/p0", "/p1", "/p2", "/p3", "/p4"]);
     proxy.shutdown().await;
 }
@@ -130,6 +146,9 @@ async fn chunked_bodies_stream_through_and_expect_continue_is_honoured() {
     assert!(text.starts_with("HTTP/1.1 100 Continue\r\n"), "{text}");
     let responses = parse_responses(&out);
     assert_eq!(responses.last().map(|r| r.status), Some(200));
-    assert_eq!(responses.last().map(|r| r.json()["body_len"].clone()), Some(3.into()));
+    assert_eq!(
+        responses.last().map(|r| r.json()["body_len"].clone()),
+        Some(3.into())
+    );
     proxy.shutdown().await;
 }

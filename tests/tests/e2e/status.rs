@@ -35,7 +35,11 @@ clusters:
     assert_eq!(get(proxy.addr, "a.test", "/only/x").await.status, 200);
     let r = get(proxy.addr, "unknown.test", "/only/x").await;
     assert_eq!(r.status, 404, "no tenant");
-    assert_eq!(get(proxy.addr, "a.test", "/elsewhere").await.status, 404, "no route");
+    assert_eq!(
+        get(proxy.addr, "a.test", "/elsewhere").await.status,
+        404,
+        "no route"
+    );
     assert_eq!(origin.hits(), 1);
     proxy.shutdown().await;
 }
@@ -44,7 +48,12 @@ clusters:
 async fn connect_failures_are_retried_then_502() {
     let origin = Origin::start("alive").await;
     let dead = dead_addr().await;
-    let proxy = TestProxy::start(&simple_config(&["a.test"], &[dead, origin.addr], "    retry: { max: 2 }")).await;
+    let proxy = TestProxy::start(&simple_config(
+        &["a.test"],
+        &[dead, origin.addr],
+        "    retry: { max: 2 }",
+    ))
+    .await;
     for _ in 0..10 {
         let r = get(proxy.addr, "a.test", "/").await;
         assert_eq!(r.status, 200, "the dead backend is skipped by a retry");
@@ -104,7 +113,11 @@ async fn oversized_client_input_gets_413_414_431() {
         ..Limits::default()
     };
     let proxy = TestProxy::start_with(
-        &simple_config(&["a.test"], &[origin.addr], "    max_request_body_bytes: 100"),
+        &simple_config(
+            &["a.test"],
+            &[origin.addr],
+            "    max_request_body_bytes: 100",
+        ),
         limits,
     )
     .await;
@@ -114,7 +127,8 @@ async fn oversized_client_input_gets_413_414_431() {
     assert_eq!(r.status, 200, "at the limit");
 
     // A chunked body that grows past the limit is cut off with 413 too.
-    let mut chunked = b"POST / HTTP/1.1\r\nHost: a.test\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    let mut chunked =
+        b"POST / HTTP/1.1\r\nHost: a.test\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
     for _ in 0..3 {
         chunked.extend_from_slice(b"40\r\n");
         chunked.extend_from_slice(&[b'y'; 64]);
@@ -123,7 +137,12 @@ async fn oversized_client_input_gets_413_414_431() {
     chunked.extend_from_slice(b"0\r\n\r\n");
     let (out, closed) = exchange(proxy.addr, &chunked, Duration::from_secs(2)).await;
     let rs = parse_responses(&out);
-    assert_eq!(rs.first().map(|r| r.status), Some(413), "{}", String::from_utf8_lossy(&out));
+    assert_eq!(
+        rs.first().map(|r| r.status),
+        Some(413),
+        "{}",
+        String::from_utf8_lossy(&out)
+    );
     assert!(closed);
 
     let long = format!("/{}", "a".repeat(2000));

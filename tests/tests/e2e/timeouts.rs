@@ -21,15 +21,25 @@ async fn backend_connect_timeout_is_504() {
     let addr = listener.local_addr().unwrap();
     let mut fillers = Vec::new();
     for _ in 0..8 {
-        if let Ok(Ok(s)) = tokio::time::timeout(Duration::from_millis(100), TcpStream::connect(addr)).await {
+        if let Ok(Ok(s)) =
+            tokio::time::timeout(Duration::from_millis(100), TcpStream::connect(addr)).await
+        {
             fillers.push(s);
         }
     }
-    let proxy = TestProxy::start(&simple_config(&["a.test"], &[addr], &format!("{FAST}\n    retry: {{ max: 0 }}"))).await;
+    let proxy = TestProxy::start(&simple_config(
+        &["a.test"],
+        &[addr],
+        &format!("{FAST}\n    retry: {{ max: 0 }}"),
+    ))
+    .await;
     let started = Instant::now();
     let r = get(proxy.addr, "a.test", "/").await;
     assert_eq!(r.status, 504);
-    assert!(started.elapsed() < Duration::from_secs(3), "bounded by connect_ms");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "bounded by connect_ms"
+    );
     drop(listener);
     proxy.shutdown().await;
 }
@@ -50,10 +60,17 @@ async fn slow_client_body_is_408() {
     let origin = Origin::start("o").await;
     let proxy = TestProxy::start(&simple_config(&["a.test"], &[origin.addr], FAST)).await;
     let mut s = TcpStream::connect(proxy.addr).await.unwrap();
-    s.write_all(b"POST / HTTP/1.1\r\nHost: a.test\r\nContent-Length: 10\r\n\r\nabc").await.unwrap();
+    s.write_all(b"POST / HTTP/1.1\r\nHost: a.test\r\nContent-Length: 10\r\n\r\nabc")
+        .await
+        .unwrap();
     let (out, closed) = read_until_quiet(&mut s, Duration::from_secs(3)).await;
     let rs = parse_responses(&out);
-    assert_eq!(rs.first().map(|r| r.status), Some(408), "{}", String::from_utf8_lossy(&out));
+    assert_eq!(
+        rs.first().map(|r| r.status),
+        Some(408),
+        "{}",
+        String::from_utf8_lossy(&out)
+    );
     assert!(closed, "the connection is out of sync and must close");
     proxy.shutdown().await;
 }
@@ -63,16 +80,23 @@ async fn idle_keepalive_connection_is_closed_after_the_cluster_idle_timeout() {
     let origin = Origin::start("o").await;
     let proxy = TestProxy::start(&simple_config(&["a.test"], &[origin.addr], FAST)).await;
     let mut s = TcpStream::connect(proxy.addr).await.unwrap();
-    s.write_all(b"GET / HTTP/1.1\r\nHost: a.test\r\n\r\n").await.unwrap();
+    s.write_all(b"GET / HTTP/1.1\r\nHost: a.test\r\n\r\n")
+        .await
+        .unwrap();
     let (out, closed) = read_until_quiet(&mut s, Duration::from_millis(200)).await;
     assert_eq!(parse_responses(&out).len(), 1);
     assert!(!closed, "kept alive after the response");
     let started = Instant::now();
     let mut buf = [0u8; 16];
-    let n = tokio::time::timeout(Duration::from_secs(3), s.read(&mut buf)).await.expect("closed in time");
+    let n = tokio::time::timeout(Duration::from_secs(3), s.read(&mut buf))
+        .await
+        .expect("closed in time");
     assert!(matches!(n, Ok(0) | Err(_)), "closed, not answered: {n:?}");
     let idle = started.elapsed();
-    assert!(idle < Duration::from_millis(1500), "closed after ~300 ms idle, took {idle:?}");
+    assert!(
+        idle < Duration::from_millis(1500),
+        "closed after ~300 ms idle, took {idle:?}"
+    );
     proxy.shutdown().await;
 }
 
@@ -83,13 +107,22 @@ async fn incomplete_request_head_is_dropped_after_the_header_timeout() {
         header_read_timeout: Duration::from_millis(300),
         ..Limits::default()
     };
-    let proxy = TestProxy::start_with(&simple_config(&["a.test"], &[origin.addr], ""), limits).await;
+    let proxy =
+        TestProxy::start_with(&simple_config(&["a.test"], &[origin.addr], ""), limits).await;
     let started = Instant::now();
-    let (out, closed) = exchange(proxy.addr, b"GET / HTTP/1.1\r\nHost: a.te", Duration::from_secs(3)).await;
+    let (out, closed) = exchange(
+        proxy.addr,
+        b"GET / HTTP/1.1\r\nHost: a.te",
+        Duration::from_secs(3),
+    )
+    .await;
     assert!(closed, "slowloris connection closed");
     assert!(started.elapsed() < Duration::from_secs(2));
     let text = String::from_utf8_lossy(&out);
-    assert!(text.is_empty() || text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(
+        text.is_empty() || text.starts_with("HTTP/1.1 408"),
+        "{text}"
+    );
     assert_eq!(origin.hits(), 0);
     proxy.shutdown().await;
 }
@@ -114,8 +147,14 @@ async fn a_client_that_stops_reading_is_cut_off_by_the_write_timeout() {
             Ok(Ok(n)) => got += n,
             Err(_) => panic!("neither data nor close within 2 s"),
         }
-        assert!(Instant::now() < deadline, "connection still open after 10 s");
+        assert!(
+            Instant::now() < deadline,
+            "connection still open after 10 s"
+        );
     }
-    assert!(got < total, "the proxy gave up on the slow reader ({got} of {total} bytes)");
+    assert!(
+        got < total,
+        "the proxy gave up on the slow reader ({got} of {total} bytes)"
+    );
     proxy.shutdown().await;
 }
