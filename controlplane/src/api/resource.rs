@@ -102,6 +102,9 @@ pub async fn list(
     kind: ResourceKind,
     q: &ListQuery,
 ) -> Result<Json<ResourcePage>, ApiError> {
+    if !kind.is_per_tenant() && kind != ResourceKind::Cluster {
+        actor.require_unscoped()?;
+    }
     let limit = q.limit()?;
     let prefix = q.name_prefix.as_deref().unwrap_or("");
     let cursor = q.cursor.as_deref().unwrap_or("");
@@ -163,7 +166,7 @@ pub async fn write(
     };
     let commit = commit_change_set(&state.store, actor, &set, request_id, false)
         .await
-        .map_err(|e| strip_op_index(e))?;
+        .map_err(strip_op_index)?;
     let version = commit.version.as_ref().map_or(0, |v| v.number);
     let mut res = match (op, commit.after.get(&key)) {
         (OpKind::Delete, _) | (_, None) => StatusCode::NO_CONTENT.into_response(),

@@ -202,30 +202,24 @@ fn apply_op(actor: &Actor, path: &str, op: &ChangeOp, cfg: &mut Config) -> Resul
             };
             let mut doc = Doc::from_value(key.kind, value)
                 .map_err(|e| ApiError::bad_field(&body_path, e.to_string()))?;
-            if let Some(own) = doc.own_name() {
-                if own != key.name {
-                    return Err(ApiError::bad_field(
-                        format!("{body_path}.name"),
-                        format!(
-                            "the body names '{own}' but the request names '{}'",
-                            key.name
-                        ),
-                    ));
-                }
+            if let Some(own) = doc.own_name()
+                && own != key.name
+            {
+                return Err(ApiError::bad_field(
+                    format!("{body_path}.name"),
+                    format!("the body names '{own}' but the request names '{}'", key.name),
+                ));
             }
             // A certificate written without its key keeps the stored one (keys are write-only,
             // so a client that read the certificate cannot send it back).
-            if let (
-                Doc::Certificate(new),
-                Some(Entry {
+            if let Doc::Certificate(new) = &mut doc
+                && new.key_pem.is_empty()
+                && let Some(Entry {
                     doc: Doc::Certificate(old),
                     ..
-                }),
-            ) = (&mut doc, &existing)
+                }) = &existing
             {
-                if new.key_pem.is_empty() {
-                    new.key_pem.clone_from(&old.key_pem);
-                }
+                new.key_pem.clone_from(&old.key_pem);
             }
             cfg.entries.insert(key, Entry { revision, doc });
             Ok(())

@@ -116,11 +116,11 @@ fn resources(s: &RawSnapshot) -> Resources {
     for c in &s.certificates {
         let mut v = json!(c);
         // Compare keys by hash, so a changed key shows as changed without its text.
-        if let Some(obj) = v.as_object_mut() {
-            if !c.key_pem.is_empty() {
-                let digest = crate::auth::hash_secret(&c.key_pem);
-                obj.insert("key_pem".to_owned(), Value::String(digest));
-            }
+        if let Some(obj) = v.as_object_mut()
+            && !c.key_pem.is_empty()
+        {
+            let digest = crate::auth::hash_secret(&c.key_pem);
+            obj.insert("key_pem".to_owned(), Value::String(digest));
         }
         out.insert(("certificate", c.name.clone()), v);
     }

@@ -1,0 +1,15 @@
+//! The control plane's integration tests: one binary, one module per area. Every test runs
+//! twice, on a temp SQLite file and on a throwaway PostgreSQL database.
+
+mod support;
+
+mod audit;
+mod authz;
+mod changes;
+mod concurrency;
+mod crud;
+mod etag;
+mod openapi;
+mod scope;
+mod socket;
+mod versions;
