@@ -207,7 +207,10 @@ fn apply_op(actor: &Actor, path: &str, op: &ChangeOp, cfg: &mut Config) -> Resul
             {
                 return Err(ApiError::bad_field(
                     format!("{body_path}.name"),
-                    format!("the body names '{own}' but the request names '{}'", key.name),
+                    format!(
+                        "the body names '{own}' but the request names '{}'",
+                        key.name
+                    ),
                 ));
             }
             // A certificate written without its key keeps the stored one (keys are write-only,
