@@ -84,6 +84,27 @@ impl Facts for ReqFacts<'_> {
         self.ctx.session.secure
     }
 
+    fn cip_trusted(&self) -> bool {
+        self.ctx.session.is_trusted()
+    }
+
+    fn for_each_tag<'a>(&'a self, name: &str, visit: &mut dyn FnMut(&'a str) -> ControlFlow<()>) {
+        for (k, v) in &self.ctx.tags {
+            if &**k == name && visit(v).is_break() {
+                return;
+            }
+        }
+    }
+
+    fn context_value(&self, key: &str) -> Option<&str> {
+        self.ctx
+            .context
+            .iter()
+            .rev()
+            .find(|(k, _)| &**k == key)
+            .map(|(_, v)| &**v)
+    }
+
     fn host_tag(&self) -> Option<&str> {
         let tenant = self.ctx.active.snapshot.tenant(self.ctx.tenant?);
         tenant

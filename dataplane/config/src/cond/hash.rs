@@ -8,8 +8,8 @@
 const C1: u64 = 0x87c3_7b91_1142_53d5;
 const C2: u64 = 0x4cf5_ad43_2745_937f;
 
-/// `Sum64(data)`.
-pub(super) fn sum64(data: &[u8]) -> u64 {
+/// `Sum64(data)`. Also BFE's GSLB hash, so the data plane calls this one implementation.
+pub fn sum64(data: &[u8]) -> u64 {
     sum64_iter(data.iter().copied(), data.len())
 }
 

@@ -48,6 +48,7 @@ use std::fmt;
 use std::sync::Arc;
 
 pub use facts::Facts;
+pub use hash::sum64 as murmur3_sum64;
 
 /// A compiled condition. Cheap to clone (one `Arc`), `Send + Sync`, immutable.
 #[derive(Clone)]

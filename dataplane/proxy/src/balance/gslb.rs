@@ -1,7 +1,6 @@
 //! Sub-cluster choice (BFE's GSLB): `murmur3(key) % total_weight` walked over the weights in
 //! name order, the blackhole share last.
 
-use std::io::Cursor;
 use std::net::IpAddr;
 
 use bfe_config::cluster::{ClientIdSource, Cluster, HashKey, SubCluster};
@@ -44,10 +43,9 @@ pub fn hash_key(key: &HashKey, req: &Parts, client_ip: IpAddr) -> Option<u64> {
     }
 }
 
-/// BFE's murmur3 (spaolacci `Sum64`: the first half of x64_128, seed 0).
+/// BFE's murmur3 (spaolacci `Sum64`), the same one the condition language buckets with.
 pub fn murmur(bytes: &[u8]) -> u64 {
-    let h = murmur3::murmur3_x64_128(&mut Cursor::new(bytes), 0).unwrap_or(0);
-    h as u64
+    bfe_config::cond::murmur3_sum64(bytes)
 }
 
 pub fn choose(cluster: &Cluster, hash: u64) -> Option<GslbChoice<'_>> {

@@ -3,7 +3,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::time::Instant;
 
 use bfe_config::cluster::Backend;
@@ -29,6 +29,9 @@ pub struct Session {
     pub requests: AtomicU32,
     pub bytes_in: AtomicU64,
     pub bytes_out: AtomicU64,
+    /// Set at HandleAccept by trust_clientip: the peer may tell us the real client address
+    /// (X-Real-Ip / X-Forwarded-For) and a log id.
+    pub trusted: AtomicBool,
 }
 
 /// One request, from its head being read to its last response byte.
@@ -62,6 +65,14 @@ pub struct RequestCtx {
     pub backend_header_at: Option<Instant>,
     /// Set by a Finish decision: close the connection after this response.
     pub close_after: bool,
+    /// Request id (BFE log id), set by the logid module; logged and forwarded.
+    pub log_id: Option<Arc<str>>,
+    /// Tags set by modules (name, value), read by `req_tag_match`.
+    pub tags: Vec<(Arc<str>, Arc<str>)>,
+    /// String values modules share (key, value), read by `req_context_value_in`.
+    pub context: Vec<(Arc<str>, Arc<str>)>,
+    /// What modules did to this request, for the access log and metrics (module, action).
+    pub actions: Vec<(&'static str, &'static str)>,
 }
 
 // === impl Session ===
@@ -78,11 +89,16 @@ impl Session {
             requests: AtomicU32::new(0),
             bytes_in: AtomicU64::new(0),
             bytes_out: AtomicU64::new(0),
+            trusted: AtomicBool::new(false),
         }
     }
 
     pub fn request_count(&self) -> u32 {
         self.requests.load(Ordering::Relaxed)
+    }
+
+    pub fn is_trusted(&self) -> bool {
+        self.trusted.load(Ordering::Relaxed)
     }
 }
 
@@ -119,11 +135,20 @@ impl RequestCtx {
             response_body_bytes: 0,
             backend_header_at: None,
             close_after: false,
+            log_id: None,
+            tags: Vec::new(),
+            context: Vec::new(),
+            actions: Vec::new(),
         }
     }
 
     pub fn tenant_name(&self) -> Option<&str> {
         self.tenant.map(|t| &*self.active.snapshot.tenant(t).name)
+    }
+
+    /// Records a module's action (for the access log and `bfe_module_actions_total`).
+    pub fn record_action(&mut self, module: &'static str, action: &'static str) {
+        self.actions.push((module, action));
     }
 
     pub fn cluster_name(&self) -> Option<&str> {
