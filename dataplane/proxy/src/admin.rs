@@ -61,11 +61,14 @@ impl Admin {
                 text(StatusCode::SERVICE_UNAVAILABLE, "draining\n", "text/plain")
             }
             "/readyz" => text(StatusCode::OK, "ready\n", "text/plain"),
-            "/metrics" => text(
-                StatusCode::OK,
-                self.metrics.encode(),
-                "text/plain; version=0.0.4; charset=utf-8",
-            ),
+            "/metrics" => {
+                self.metrics.set_backends(&self.live.health().snapshot());
+                text(
+                    StatusCode::OK,
+                    self.metrics.encode(),
+                    "text/plain; version=0.0.4; charset=utf-8",
+                )
+            }
             "/config" => {
                 let active = self.live.current();
                 let body = serde_json::json!({

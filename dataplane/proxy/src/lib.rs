@@ -5,6 +5,7 @@ pub mod admin;
 pub mod balance;
 pub mod error;
 pub mod facts;
+pub mod health;
 pub mod http;
 pub mod live;
 pub mod metrics;
@@ -52,15 +53,16 @@ pub struct Running {
 
 /// Loads the config file, binds every listener and starts serving.
 pub async fn start(settings: Settings) -> Result<Running, StartError> {
+    let loaded = reload::stamp(&settings.config_file);
     let snapshot = reload::load(&settings.config_file)?;
     let metrics = Arc::new(Metrics::new());
     metrics.config_installed(1, &snapshot.hash);
-    let live = Arc::new(Live::new(snapshot, modules::Registry::standard()));
+    let health = Arc::new(health::Health::default());
+    let live = Arc::new(Live::new(snapshot, modules::Registry::standard(), health));
     let (stop, stop_rx) = watch::channel(false);
     let engine = Arc::new(Engine {
         live: live.clone(),
         upstreams: Default::default(),
-        balancer: Default::default(),
         metrics: metrics.clone(),
         limits: settings.limits,
         draining: stop_rx.clone(),
@@ -104,6 +106,7 @@ pub async fn start(settings: Settings) -> Result<Running, StartError> {
     }
     tokio::spawn(reload::watch_file(
         settings.config_file.clone(),
+        loaded,
         live.clone(),
         metrics.clone(),
         settings.config_poll,

@@ -7,13 +7,17 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use arc_swap::ArcSwap;
 use bfe_config::Snapshot;
 
+use crate::balance::View;
+use crate::health::Health;
 use crate::modules::Registry;
 use crate::pipeline::Chains;
 
-/// A compiled snapshot together with the filter chains built from it.
+/// A compiled snapshot together with what is built from it: the filter chains and the
+/// balancing view over the shared backend states.
 pub struct Active {
     pub snapshot: Snapshot,
     pub chains: Chains,
+    pub view: View,
     /// Local install counter: 1 for the first config, +1 per swap.
     pub generation: u64,
 }
@@ -22,22 +26,34 @@ pub struct Live {
     active: ArcSwap<Active>,
     generation: AtomicU64,
     registry: Registry,
+    health: Arc<Health>,
+    /// Serialises installs: each builds on the previous view.
+    install_lock: std::sync::Mutex<()>,
 }
 
 // === impl Live ===
 
 impl Live {
-    pub fn new(snapshot: Snapshot, registry: Registry) -> Self {
+    pub fn new(snapshot: Snapshot, registry: Registry, health: Arc<Health>) -> Self {
         let chains = registry.build(&snapshot);
+        health.reconcile(&snapshot);
+        let view = View::build(&snapshot, &health, None, None);
         Self {
             active: ArcSwap::from_pointee(Active {
                 snapshot,
                 chains,
+                view,
                 generation: 1,
             }),
             generation: AtomicU64::new(1),
             registry,
+            health,
+            install_lock: std::sync::Mutex::new(()),
         }
+    }
+
+    pub fn health(&self) -> &Arc<Health> {
+        &self.health
     }
 
     pub fn current(&self) -> Arc<Active> {
@@ -47,11 +63,21 @@ impl Live {
     /// Builds the chains for `snapshot` and swaps it in; in-flight requests keep the one they
     /// took. Returns the new generation.
     pub fn install(&self, snapshot: Snapshot) -> u64 {
+        let _serial = self.install_lock.lock().unwrap_or_else(|p| p.into_inner());
         let chains = self.registry.build(&snapshot);
+        let previous = self.active.load_full();
+        self.health.reconcile(&snapshot);
+        let view = View::build(
+            &snapshot,
+            &self.health,
+            Some(&previous.view),
+            Some(&previous.snapshot),
+        );
         let generation = self.generation.fetch_add(1, Ordering::AcqRel) + 1;
         self.active.store(Arc::new(Active {
             snapshot,
             chains,
+            view,
             generation,
         }));
         generation

@@ -46,6 +46,34 @@ pub struct Metrics {
     config_generation: Gauge,
     config_info: Family<ConfigLabels, Gauge>,
     reloads: Family<ResultLabels, Counter>,
+    retries: Family<KindLabels, Counter>,
+    actions: Family<ActionLabels, Counter>,
+    backend_up: Family<BackendLabels, Gauge>,
+    backend_active: Family<BackendLabels, Gauge>,
+    backend_requests: Family<BackendStatusLabels, Counter>,
+    backend_latency: Family<BackendLabels, Histogram>,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct BackendLabels {
+    backend: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct BackendStatusLabels {
+    backend: String,
+    status_class: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct KindLabels {
+    kind: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ActionLabels {
+    module: &'static str,
+    action: &'static str,
 }
 
 // === impl Metrics ===
@@ -105,7 +133,49 @@ impl Metrics {
             "Configuration reload attempts by result",
             reloads.clone(),
         );
+        let retries = Family::<KindLabels, Counter>::default();
+        registry.register("retries", "Forwarding retries by kind", retries.clone());
+        let actions = Family::<ActionLabels, Counter>::default();
+        registry.register(
+            "module_actions",
+            "Actions taken by modules",
+            actions.clone(),
+        );
+        let backend_up = Family::<BackendLabels, Gauge>::default();
+        registry.register(
+            "backend_up",
+            "1 when the backend is healthy, 0 when marked down",
+            backend_up.clone(),
+        );
+        let backend_active = Family::<BackendLabels, Gauge>::default();
+        registry.register(
+            "backend_active_requests",
+            "Requests in flight per backend",
+            backend_active.clone(),
+        );
+        let backend_requests = Family::<BackendStatusLabels, Counter>::default();
+        registry.register(
+            "backend_requests",
+            "Requests answered through each backend, by status class",
+            backend_requests.clone(),
+        );
+        let backend_latency = Family::<BackendLabels, Histogram>::new_with_constructor(|| {
+            Histogram::new([
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+            ])
+        });
+        registry.register(
+            "backend_response_header_seconds",
+            "Time from request start to the backend's response head",
+            backend_latency.clone(),
+        );
         Self {
+            backend_up,
+            backend_active,
+            backend_requests,
+            backend_latency,
+            retries,
+            actions,
             registry,
             requests,
             latency,
@@ -138,6 +208,25 @@ impl Metrics {
         self.latency
             .get_or_create(&TenantLabels { tenant })
             .observe(ctx.started.elapsed().as_secs_f64());
+        if let Some(b) = &ctx.backend {
+            let backend = b.addr.to_string();
+            self.backend_requests
+                .get_or_create(&BackendStatusLabels {
+                    backend: backend.clone(),
+                    status_class,
+                })
+                .inc();
+            if let Some(at) = ctx.backend_header_at {
+                self.backend_latency
+                    .get_or_create(&BackendLabels { backend })
+                    .observe(at.duration_since(ctx.started).as_secs_f64());
+            }
+        }
+        for (module, action) in &ctx.actions {
+            self.actions
+                .get_or_create(&ActionLabels { module, action })
+                .inc();
+        }
         if let Some(e) = ctx.error {
             self.errors
                 .get_or_create(&ErrorLabels { code: e.code() })
@@ -153,6 +242,25 @@ impl Metrics {
                 hash: hash.to_owned(),
             })
             .set(1);
+    }
+
+    /// Refreshes the per-backend gauges (called before each scrape).
+    pub fn set_backends(&self, backends: &[(std::sync::Arc<str>, bool, u32)]) {
+        self.backend_up.clear();
+        self.backend_active.clear();
+        for (addr, up, active) in backends {
+            let labels = BackendLabels {
+                backend: addr.to_string(),
+            };
+            self.backend_up.get_or_create(&labels).set(i64::from(*up));
+            self.backend_active
+                .get_or_create(&labels)
+                .set(i64::from(*active));
+        }
+    }
+
+    pub fn retry(&self, kind: &'static str) {
+        self.retries.get_or_create(&KindLabels { kind }).inc();
     }
 
     pub fn reload(&self, ok: bool) {

@@ -44,9 +44,11 @@ pub fn load(path: &Path) -> Result<Snapshot, LoadError> {
     })
 }
 
-/// Watches `path` (polling its modification stamp) and SIGHUP until `stop`.
+/// Watches `path` (polling its stamp) and SIGHUP until `stop`. `loaded` is the stamp taken
+/// just before the running config was read, so a change made since is not missed.
 pub async fn watch_file(
     path: PathBuf,
+    loaded: Option<Stamp>,
     live: Arc<Live>,
     metrics: Arc<Metrics>,
     poll: Duration,
@@ -59,7 +61,7 @@ pub async fn watch_file(
             None
         }
     };
-    let mut last = stamp(&path);
+    let mut last = loaded;
     let mut tick = tokio::time::interval(poll);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -108,7 +110,23 @@ pub fn reload(path: &Path, live: &Live, metrics: &Metrics) {
     }
 }
 
-fn stamp(path: &Path) -> Option<(SystemTime, u64)> {
+/// What identifies one version of the file: mtime and size catch edits, the inode catches an
+/// atomic replace (rename), ctime catches a write that restored the mtime.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    modified: SystemTime,
+    len: u64,
+    inode: u64,
+    ctime: (i64, i64),
+}
+
+pub fn stamp(path: &Path) -> Option<Stamp> {
+    use std::os::unix::fs::MetadataExt;
     let meta = std::fs::metadata(path).ok()?;
-    Some((meta.modified().ok()?, meta.len()))
+    Some(Stamp {
+        modified: meta.modified().ok()?,
+        len: meta.len(),
+        inode: meta.ino(),
+        ctime: (meta.ctime(), meta.ctime_nsec()),
+    })
 }

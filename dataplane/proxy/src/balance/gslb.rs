@@ -6,8 +6,9 @@ use std::net::IpAddr;
 use bfe_config::cluster::{ClientIdSource, Cluster, HashKey, SubCluster};
 use http::request::Parts;
 
-pub enum GslbChoice<'a> {
-    Sub(&'a SubCluster),
+pub enum GslbChoice {
+    /// Index into `cluster.sub_clusters`.
+    Sub(usize),
     Blackhole,
 }
 
@@ -48,16 +49,31 @@ pub fn murmur(bytes: &[u8]) -> u64 {
     bfe_config::cond::murmur3_sum64(bytes)
 }
 
-pub fn choose(cluster: &Cluster, hash: u64) -> Option<GslbChoice<'_>> {
-    let total = u64::from(cluster.total_weight());
-    if total == 0 {
-        return None;
+/// Walks the weights of the sub-clusters that can take traffic (`available`), then the
+/// blackhole share. A sub-cluster with no healthy backend drops out of the walk, so its share
+/// spreads over the others instead of failing.
+pub fn choose(
+    cluster: &Cluster,
+    hash: u64,
+    available: impl Fn(usize) -> bool,
+) -> Option<GslbChoice> {
+    let weight = |i: usize, s: &SubCluster| if available(i) { u64::from(s.weight) } else { 0 };
+    let live: u64 = cluster
+        .sub_clusters
+        .iter()
+        .enumerate()
+        .map(|(i, s)| weight(i, s))
+        .sum();
+    let total = live + u64::from(cluster.blackhole_weight);
+    if live == 0 {
+        // Nothing can serve; the blackhole (if any) still answers with its own status.
+        return (cluster.blackhole_weight > 0).then_some(GslbChoice::Blackhole);
     }
     let mut point = hash % total;
-    for s in &cluster.sub_clusters {
-        let w = u64::from(s.weight);
+    for (i, s) in cluster.sub_clusters.iter().enumerate() {
+        let w = weight(i, s);
         if point < w {
-            return Some(GslbChoice::Sub(s));
+            return Some(GslbChoice::Sub(i));
         }
         point -= w;
     }

@@ -11,6 +11,7 @@ use bfe_config::{ClusterId, TenantId};
 use http::{HeaderValue, Method, Uri, Version};
 
 use crate::error::ProxyError;
+use crate::health::ActiveGuard;
 use crate::live::Active;
 
 /// One client connection.
@@ -73,6 +74,10 @@ pub struct RequestCtx {
     pub context: Vec<(Arc<str>, Arc<str>)>,
     /// What modules did to this request, for the access log and metrics (module, action).
     pub actions: Vec<(&'static str, &'static str)>,
+    /// Backends tried, in order (the access log's attempt list).
+    pub tried: Vec<Arc<str>>,
+    /// Keeps the chosen backend's in-flight count while its response streams.
+    pub backend_load: Option<ActiveGuard>,
 }
 
 // === impl Session ===
@@ -139,6 +144,8 @@ impl RequestCtx {
             tags: Vec::new(),
             context: Vec::new(),
             actions: Vec::new(),
+            tried: Vec::new(),
+            backend_load: None,
         }
     }
 

@@ -5,7 +5,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use bfe_config::cluster::Cluster;
+use bfe_config::cluster::{Cluster, RetryLevel};
 use bytes::Bytes;
 use http::header::{CONNECTION, CONTENT_LENGTH, HOST};
 use http::{HeaderValue, Request, Response, Uri, Version, request, response};
@@ -15,9 +15,10 @@ use hyper::body::Incoming;
 use super::context::{RequestCtx, Session};
 use super::decision::{ForwardDecision, LocalResponse, RequestDecision, ResponseDecision};
 use super::phase::RequestPhase;
-use crate::balance::{self, Balancer, GslbChoice};
+use crate::balance::{self, GslbChoice, View};
 use crate::error::ProxyError;
 use crate::facts::ReqFacts;
+use crate::health::Outcome as Health;
 use crate::http::body::{BodyOutcome, ClientBody, ReqBody};
 use crate::http::headers::{self, Forwarded};
 use crate::http::local_reply;
@@ -32,7 +33,6 @@ use crate::upstream::{AttemptError, UpstreamBody, Upstreams};
 pub struct Engine {
     pub live: Arc<Live>,
     pub upstreams: Upstreams,
-    pub balancer: Balancer,
     pub metrics: Arc<Metrics>,
     pub limits: Limits,
     /// True once shutdown began: HTTP/1 responses then carry `Connection: close`.
@@ -252,7 +252,9 @@ impl Engine {
 
     /// Balances and forwards, retrying as the cluster allows: attempts that sent nothing move
     /// to another backend of the sub-cluster (`retry.max`), then to other sub-clusters
-    /// (`retry.cross`). HandleForward runs before every attempt.
+    /// (`retry.cross`); with `retry.level: idempotent`, a failed attempt of a body-less
+    /// idempotent request is retried too. HandleForward runs before every attempt, and every
+    /// outcome feeds the backend's passive health.
     async fn forward(
         &self,
         ctx: &mut RequestCtx,
@@ -261,25 +263,42 @@ impl Engine {
         client: &request::Parts,
         upload: &BodyOutcome,
     ) -> Result<Response<UpstreamBody>, ForwardError> {
+        let active = ctx.active.clone();
+        let view = &active.view;
+        let cidx = ctx.cluster.map_or(0, |c| c.0 as usize);
         let hash =
             balance::hash_key(&cluster.hash, client, ctx.client_ip).unwrap_or_else(rand::random);
-        let mut sub = match balance::choose(cluster, hash) {
+        let no_tried: &[Arc<str>] = &[];
+        let mut sub = match balance::choose(cluster, hash, |i| {
+            view.has_candidates(cidx, cluster, i, no_tried)
+        }) {
             None => return Err(ForwardError::Failed(ProxyError::NoBackend)),
             Some(GslbChoice::Blackhole) => return Err(ForwardError::Failed(ProxyError::Blackhole)),
             Some(GslbChoice::Sub(s)) => s,
         };
-        let mut tried_backends: Vec<Arc<str>> = Vec::new();
-        let mut tried_subs: Vec<&str> = vec![&sub.name];
+        // A copy of the head to resend when a sent attempt may be retried.
+        let replay =
+            (cluster.retry.level == RetryLevel::Idempotent && replayable(client)).then(|| {
+                (
+                    req.method().clone(),
+                    req.uri().clone(),
+                    req.version(),
+                    req.headers().clone(),
+                )
+            });
+        let mut tried_subs = vec![sub];
         let mut in_sub_left = cluster.retry.max;
         let mut cross_left = cluster.retry.cross;
         let mut last_err = ProxyError::NoBackend;
         loop {
-            let Some(backend) = self.balancer.pick(cluster, sub, &tried_backends) else {
-                // Nothing left here: straight to cross-sub-cluster retry (BFE).
-                match next_sub(cluster, &tried_subs, hash).filter(|_| cross_left > 0) {
+            let Some(pick) = view.pick(cidx, cluster, sub, hash, &ctx.tried) else {
+                // Nothing left here: straight to a cross-sub-cluster retry (BFE).
+                match next_sub(view, cidx, cluster, &tried_subs, &ctx.tried, hash)
+                    .filter(|_| cross_left > 0)
+                {
                     Some(next) => {
                         cross_left -= 1;
-                        tried_subs.push(&next.name);
+                        tried_subs.push(next);
                         sub = next;
                         continue;
                     }
@@ -287,36 +306,78 @@ impl Engine {
                 }
             };
             ctx.attempts += 1;
-            ctx.sub_cluster = Some(sub.name.clone());
-            ctx.backend = Some(backend.clone());
+            ctx.sub_cluster = cluster.sub_clusters.get(sub).map(|s| s.name.clone());
+            ctx.backend = Some(pick.backend.clone());
+            ctx.tried.push(pick.backend.addr.clone());
             let (mut p, b) = req.into_parts();
-            if let ForwardDecision::Finish(local) =
-                ctx.active.clone().chains.run_forward(ctx, &mut p)
-            {
+            if let ForwardDecision::Finish(local) = active.chains.run_forward(ctx, &mut p) {
                 return Err(ForwardError::Finished(local));
             }
-            req = Request::from_parts(p, b);
-            match self.upstreams.send(&backend, cluster, req, upload).await {
-                Ok(res) => return Ok(res),
-                Err(AttemptError::Sent(err)) => return Err(ForwardError::Failed(err)),
+            let load = pick.state.start();
+            let result = self
+                .upstreams
+                .send(&pick.backend, cluster, Request::from_parts(p, b), upload)
+                .await;
+            let health = self.live.health();
+            let err = match result {
+                Ok(res) => {
+                    let outlier = cluster
+                        .health
+                        .outlier_status
+                        .is_some_and(|s| s.contains(res.status().as_u16()));
+                    let verdict = if outlier {
+                        Health::Failure
+                    } else {
+                        Health::Success
+                    };
+                    health.report(&pick.state, &cluster.health, verdict);
+                    ctx.backend_load = Some(load);
+                    return Ok(res);
+                }
                 Err(AttemptError::NotSent(err, r)) => {
-                    tracing::debug!(backend = %backend.addr, error = %err, "Attempt failed before sending; retrying if allowed.");
                     req = r;
-                    last_err = err;
-                    tried_backends.push(backend.addr.clone());
-                    if in_sub_left > 0 {
-                        in_sub_left -= 1;
-                        continue;
+                    err
+                }
+                Err(AttemptError::Sent(err)) => {
+                    // A client-side failure (slow or broken upload) says nothing about the backend.
+                    if upload.error().is_some() {
+                        return Err(ForwardError::Failed(err));
                     }
-                    match next_sub(cluster, &tried_subs, hash).filter(|_| cross_left > 0) {
-                        Some(next) => {
-                            cross_left -= 1;
-                            tried_subs.push(&next.name);
-                            sub = next;
+                    health.report(&pick.state, &cluster.health, Health::Failure);
+                    match &replay {
+                        Some((method, uri, version, headers)) => {
+                            req = Request::new(ReqBody::Empty);
+                            *req.method_mut() = method.clone();
+                            *req.uri_mut() = uri.clone();
+                            *req.version_mut() = *version;
+                            *req.headers_mut() = headers.clone();
+                            err
                         }
                         None => return Err(ForwardError::Failed(err)),
                     }
                 }
+            };
+            if matches!(err, ProxyError::Connect | ProxyError::ConnectTimeout) {
+                health.report(&pick.state, &cluster.health, Health::Failure);
+            }
+            tracing::debug!(backend = %pick.backend.addr, error = %err, "Attempt failed; retrying if allowed.");
+            drop(load);
+            last_err = err;
+            if in_sub_left > 0 {
+                in_sub_left -= 1;
+                self.metrics.retry("in_sub_cluster");
+                continue;
+            }
+            match next_sub(view, cidx, cluster, &tried_subs, &ctx.tried, hash)
+                .filter(|_| cross_left > 0)
+            {
+                Some(next) => {
+                    cross_left -= 1;
+                    tried_subs.push(next);
+                    sub = next;
+                    self.metrics.retry("cross_sub_cluster");
+                }
+                None => return Err(ForwardError::Failed(err)),
             }
         }
     }
@@ -457,17 +518,39 @@ enum ForwardError {
     Finished(LocalResponse),
 }
 
-/// Another sub-cluster for a cross retry: one not tried yet with weight and backends, starting
-/// from a hash-derived position so retries spread.
-fn next_sub<'a>(
-    cluster: &'a Cluster,
-    tried: &[&str],
+/// Another sub-cluster for a cross retry: one not tried yet that still has a backend to try,
+/// starting from a hash-derived position so retries spread.
+fn next_sub(
+    view: &View,
+    cidx: usize,
+    cluster: &Cluster,
+    tried_subs: &[usize],
+    tried: &[Arc<str>],
     hash: u64,
-) -> Option<&'a bfe_config::cluster::SubCluster> {
+) -> Option<usize> {
     let n = cluster.sub_clusters.len();
     (0..n)
-        .map(|i| &cluster.sub_clusters[(i + (hash as usize % n.max(1))) % n])
-        .find(|s| s.weight > 0 && !s.backends.is_empty() && !tried.contains(&&*s.name))
+        .map(|i| (i + (hash as usize % n.max(1))) % n)
+        .find(|&i| {
+            !tried_subs.contains(&i)
+                && cluster.sub_clusters[i].weight > 0
+                && view.has_candidates(cidx, cluster, i, tried)
+        })
+}
+
+/// Requests safe to send twice: idempotent methods without a body.
+fn replayable(req: &request::Parts) -> bool {
+    use http::Method;
+    let idempotent = matches!(
+        req.method,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE | Method::PUT | Method::DELETE
+    );
+    let no_body = !req.headers.contains_key(http::header::TRANSFER_ENCODING)
+        && req
+            .headers
+            .get(CONTENT_LENGTH)
+            .is_none_or(|v| v.as_bytes() == b"0");
+    idempotent && no_body
 }
 
 // === impl ResponseBody ===
