@@ -11,6 +11,7 @@ pub mod extract;
 mod middleware;
 mod named;
 pub mod resource;
+mod rules;
 mod versions;
 
 use std::sync::Arc;
@@ -88,6 +89,13 @@ fn routes() -> OpenApiRouter<AppState> {
             documents::get_routes,
             documents::put_routes,
             documents::patch_routes
+        ))
+        .routes(routes!(rules::list_rules, rules::create_rule))
+        .routes(routes!(
+            rules::get_rule,
+            rules::put_rule,
+            rules::patch_rule,
+            rules::delete_rule
         ))
         .routes(routes!(
             documents::get_tenant_modules,

@@ -157,11 +157,12 @@ pub async fn write(
         message: None,
         ops: vec![ChangeOp {
             op,
-            kind: key.kind,
+            kind: key.kind.into(),
             name: Some(key.name.clone()),
             tenant: None,
             body,
             if_match,
+            index: None,
         }],
     };
     let commit = commit_change_set(&state.store, actor, &set, request_id, false)
@@ -186,7 +187,7 @@ pub async fn write(
 }
 
 /// Single-resource writes have no `ops[0]`: say `body` rather than `ops[0].body`.
-fn strip_op_index(e: ApiError) -> ApiError {
+pub fn strip_op_index(e: ApiError) -> ApiError {
     let fix = |s: &str| {
         s.strip_prefix("ops[0]: ")
             .or_else(|| s.strip_prefix("ops[0]."))

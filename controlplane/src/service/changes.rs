@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 
 use super::etag::{Precondition, parse_etag};
 use super::locate_violations;
+use super::rules::RuleList;
 use crate::auth::Actor;
 use crate::error::ApiError;
 use crate::model::{Config, Doc, Entry, GLOBAL, ResourceKey, ResourceKind};
@@ -31,7 +32,7 @@ pub struct ChangeSet {
 #[serde(deny_unknown_fields)]
 pub struct ChangeOp {
     pub op: OpKind,
-    pub kind: ResourceKind,
+    pub kind: ChangeKind,
     /// The resource name; for `routes` and `tenant_modules` the tenant's (or give `tenant`);
     /// for `global_modules` and `settings` optional (`global`).
     #[serde(default)]
@@ -44,8 +45,28 @@ pub struct ChangeOp {
     #[schema(value_type = Object)]
     pub body: Option<Value>,
     /// The resource's ETag the change was based on; a stale one refuses the whole set (412).
+    /// For rule ops, the ETag of the tenant's `routes` document.
     #[serde(default)]
     pub if_match: Option<String>,
+    /// For `basic_rule` and `advanced_rule`: the rule's position. `create` inserts there
+    /// (appends when absent); `update`, `patch` and `delete` need it.
+    #[serde(default)]
+    pub index: Option<usize>,
+}
+
+/// What an op addresses: a stored resource, or one rule inside a tenant's `routes` document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeKind {
+    Tenant,
+    Routes,
+    TenantModules,
+    Cluster,
+    Certificate,
+    GlobalModules,
+    Settings,
+    BasicRule,
+    AdvancedRule,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -57,17 +78,55 @@ pub enum OpKind {
     Delete,
 }
 
+// === impl ChangeKind ===
+
+impl ChangeKind {
+    /// The stored resource kind; rules live in their tenant's `routes` document.
+    pub fn resource(self) -> ResourceKind {
+        match self {
+            Self::Tenant => ResourceKind::Tenant,
+            Self::Routes | Self::BasicRule | Self::AdvancedRule => ResourceKind::Routes,
+            Self::TenantModules => ResourceKind::TenantModules,
+            Self::Cluster => ResourceKind::Cluster,
+            Self::Certificate => ResourceKind::Certificate,
+            Self::GlobalModules => ResourceKind::GlobalModules,
+            Self::Settings => ResourceKind::Settings,
+        }
+    }
+
+    /// The rule list a rule op edits.
+    pub fn rule_list(self) -> Option<RuleList> {
+        match self {
+            Self::BasicRule => Some(RuleList::Basic),
+            Self::AdvancedRule => Some(RuleList::Advanced),
+            _ => None,
+        }
+    }
+}
+
+impl From<ResourceKind> for ChangeKind {
+    fn from(k: ResourceKind) -> Self {
+        match k {
+            ResourceKind::Tenant => Self::Tenant,
+            ResourceKind::Routes => Self::Routes,
+            ResourceKind::TenantModules => Self::TenantModules,
+            ResourceKind::Cluster => Self::Cluster,
+            ResourceKind::Certificate => Self::Certificate,
+            ResourceKind::GlobalModules => Self::GlobalModules,
+            ResourceKind::Settings => Self::Settings,
+        }
+    }
+}
+
 // === impl ChangeOp ===
 
 impl ChangeOp {
     /// The resource this op addresses.
     fn key(&self, path: &str) -> Result<ResourceKey, ApiError> {
-        let name = if self.kind.is_singleton() {
+        let kind = self.kind.resource();
+        let name = if kind.is_singleton() {
             self.name.clone().unwrap_or_else(|| GLOBAL.to_owned())
-        } else if matches!(
-            self.kind,
-            ResourceKind::Routes | ResourceKind::TenantModules
-        ) {
+        } else if matches!(kind, ResourceKind::Routes | ResourceKind::TenantModules) {
             match (&self.tenant, &self.name) {
                 (Some(t), Some(n)) if t != n => {
                     return Err(ApiError::bad_field(
@@ -88,13 +147,13 @@ impl ChangeOp {
                 .clone()
                 .ok_or_else(|| ApiError::bad_field(format!("{path}.name"), "missing name"))?
         };
-        if self.kind.is_singleton() && name != GLOBAL {
+        if kind.is_singleton() && name != GLOBAL {
             return Err(ApiError::bad_field(
                 format!("{path}.name"),
-                format!("{} is a singleton named '{GLOBAL}'", self.kind),
+                format!("{kind} is a singleton named '{GLOBAL}'"),
             ));
         }
-        Ok(ResourceKey::new(self.kind, name))
+        Ok(ResourceKey::new(kind, name))
     }
 }
 
@@ -151,17 +210,9 @@ fn apply_op(actor: &Actor, path: &str, op: &ChangeOp, cfg: &mut Config) -> Resul
     let exists = existing.is_some() || implicit;
     let revision = existing.as_ref().map_or(0, |e| e.revision);
 
-    if let Some(m) = &op.if_match {
-        let ok = match parse_etag(m) {
-            Precondition::Any => exists,
-            Precondition::Revision(r) => exists && r == revision,
-            Precondition::Unknown => false,
-        };
-        if !ok {
-            return Err(ApiError::PreconditionFailed(format!(
-                "{path}: {key} is not at ETag {m} (it is at \"r{revision}\")"
-            )));
-        }
+    check_if_match(path, &key, op.if_match.as_deref(), exists, revision)?;
+    if let Some(list) = op.kind.rule_list() {
+        return super::rules::apply_rule_op(path, op, list, key, existing, cfg);
     }
 
     match op.op {
@@ -230,6 +281,31 @@ fn apply_op(actor: &Actor, path: &str, op: &ChangeOp, cfg: &mut Config) -> Resul
     }
 }
 
+/// A stale `If-Match` refuses the op.
+fn check_if_match(
+    path: &str,
+    key: &ResourceKey,
+    if_match: Option<&str>,
+    exists: bool,
+    revision: i64,
+) -> Result<(), ApiError> {
+    let Some(m) = if_match else {
+        return Ok(());
+    };
+    let ok = match parse_etag(m) {
+        Precondition::Any => exists,
+        Precondition::Revision(r) => exists && r == revision,
+        Precondition::Unknown => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::PreconditionFailed(format!(
+            "{path}: {key} is not at ETag {m} (it is at \"r{revision}\")"
+        )))
+    }
+}
+
 /// The cluster rules of a scoped token (see `crate::auth`).
 fn check_cluster_scope(actor: &Actor, before: &Config, after: &Config) -> Result<(), ApiError> {
     let Some(scope) = &actor.tenants else {
@@ -281,7 +357,7 @@ fn check_cluster_scope(actor: &Actor, before: &Config, after: &Config) -> Result
 }
 
 /// RFC 7386 JSON merge patch.
-fn merge_patch(target: &mut Value, patch: Value) {
+pub(super) fn merge_patch(target: &mut Value, patch: Value) {
     match patch {
         Value::Object(p) => {
             if !target.is_object() {
@@ -376,7 +452,7 @@ fn summary(set: &ChangeSet) -> String {
                 .as_deref()
                 .or(op.name.as_deref())
                 .unwrap_or(GLOBAL);
-            format!("{:?} {} {name}", op.op, op.kind).to_lowercase()
+            format!("{:?} {:?} {name}", op.op, op.kind).to_lowercase()
         })
         .collect();
     let more = set.ops.len().saturating_sub(5);

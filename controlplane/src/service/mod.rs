@@ -4,8 +4,12 @@
 mod changes;
 pub mod diff;
 mod etag;
+mod rules;
 mod violations;
 
-pub use changes::{ChangeOp, ChangeSet, OpKind, apply_change_set, commit_change_set, rollback};
+pub use changes::{
+    ChangeKind, ChangeOp, ChangeSet, OpKind, apply_change_set, commit_change_set, rollback,
+};
 pub use etag::{etag_of, parse_etag};
+pub use rules::{RuleList, rules_of};
 pub use violations::locate_violations;

@@ -242,3 +242,64 @@ both_stores! {
         assert!(r.headers.get("x-request-id").is_some());
     }
 }
+
+both_stores! {
+    async fn route_rules_one_at_a_time(h) {
+        h.seed().await;
+        let base = "/api/v1/tenants/shop/routes/advanced";
+        let l = h.get(base).await.expect(StatusCode::OK);
+        assert_eq!(l.body.as_array().map(Vec::len), Some(1));
+        let etag = l.etag();
+        assert_eq!(etag, h.get("/api/v1/tenants/shop/routes").await.etag());
+        // Insert at the front, append at the end.
+        let first = json!({"name": "first", "condition": "req_path_in(\"/a\", false)", "cluster": "static"});
+        let r = h.post(&format!("{base}?at=0"), first.clone()).await.expect(StatusCode::CREATED);
+        assert_eq!(r.headers["location"], "/api/v1/tenants/shop/routes/advanced/0");
+        assert_eq!(r.body, first);
+        let last = json!({"name": "last", "condition": "default_t()", "cluster": "static"});
+        let r = h.post(base, last.clone()).await.expect(StatusCode::CREATED);
+        assert_eq!(r.headers["location"], "/api/v1/tenants/shop/routes/advanced/2");
+        let names: Vec<Value> = h.get(base).await.body.as_array().expect("rules").iter().map(|r| r["name"].clone()).collect();
+        assert_eq!(names, [json!("first"), Value::Null, json!("last")]);
+        // Read, patch, replace and delete one rule.
+        assert_eq!(h.get(&format!("{base}/2")).await.expect(StatusCode::OK).body, last);
+        let p = h.patch(&format!("{base}/2"), json!({"cluster": "api"})).await.expect(StatusCode::OK);
+        assert_eq!(p.body["cluster"], "api");
+        assert_eq!(p.body["name"], "last");
+        h.put(&format!("{base}/1"), json!({"condition": "default_t()", "cluster": "static"})).await.expect(StatusCode::OK);
+        h.delete(&format!("{base}/0")).await.expect(StatusCode::NO_CONTENT);
+        let rules = h.get(base).await.body;
+        assert_eq!(rules[0]["cluster"], "static");
+        assert_eq!(rules[1]["name"], "last");
+        assert_eq!(rules.as_array().map(Vec::len), Some(2));
+        // Errors: a missing rule, a bad index, a bad rule, a bad list, a stale ETag, a bad condition.
+        h.get(&format!("{base}/9")).await.expect(StatusCode::NOT_FOUND).assert_error_shape();
+        h.delete(&format!("{base}/9")).await.expect(StatusCode::NOT_FOUND);
+        h.post(&format!("{base}?at=9"), last.clone()).await.expect(StatusCode::BAD_REQUEST);
+        h.post(base, json!({"cluster": "api"})).await.expect(StatusCode::BAD_REQUEST).assert_error_shape();
+        h.get("/api/v1/tenants/shop/routes/fancy").await.expect(StatusCode::BAD_REQUEST).assert_error_shape();
+        h.call(Method::DELETE, &format!("{base}/0"), Some(ADMIN), None, &[("if-match", &etag)])
+            .await
+            .expect(StatusCode::PRECONDITION_FAILED);
+        let r = h
+            .put(&format!("{base}/1"), json!({"condition": "req_hots_in(\"a\")", "cluster": "api"}))
+            .await
+            .expect(StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(r.body["violations"][0]["path"], "tenants[0].routes.advanced[1].condition");
+        // Basic rules.
+        let b = h
+            .post("/api/v1/tenants/shop/routes/basic", json!({"hosts": ["www.shop.example"], "paths": ["/img/*"], "cluster": "static"}))
+            .await
+            .expect(StatusCode::CREATED);
+        assert_eq!(b.headers["location"], "/api/v1/tenants/shop/routes/basic/1");
+        assert_eq!(h.get("/api/v1/tenants/shop/routes").await.body["basic"][1]["paths"], json!(["/img/*"]));
+        // Rules in a change set, with the routes document's ETag.
+        let etag = h.get("/api/v1/tenants/shop/routes").await.etag();
+        h.post("/api/v1/changes", json!({"ops": [
+            {"op": "create", "kind": "cluster", "name": "new", "body": cluster("new")},
+            {"op": "create", "kind": "advanced_rule", "tenant": "shop", "index": 0, "if_match": etag,
+             "body": {"condition": "req_path_in(\"/new\", false)", "cluster": "new"}}
+        ]})).await.expect(StatusCode::CREATED);
+        assert_eq!(h.get(&format!("{base}/0")).await.body["cluster"], "new");
+    }
+}

@@ -19,6 +19,12 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/tenants/{tenant}/routes"),
     ("put", "/api/v1/tenants/{tenant}/routes"),
     ("patch", "/api/v1/tenants/{tenant}/routes"),
+    ("get", "/api/v1/tenants/{tenant}/routes/{list}"),
+    ("post", "/api/v1/tenants/{tenant}/routes/{list}"),
+    ("get", "/api/v1/tenants/{tenant}/routes/{list}/{index}"),
+    ("put", "/api/v1/tenants/{tenant}/routes/{list}/{index}"),
+    ("patch", "/api/v1/tenants/{tenant}/routes/{list}/{index}"),
+    ("delete", "/api/v1/tenants/{tenant}/routes/{list}/{index}"),
     ("get", "/api/v1/tenants/{tenant}/modules"),
     ("put", "/api/v1/tenants/{tenant}/modules"),
     ("patch", "/api/v1/tenants/{tenant}/modules"),
@@ -73,7 +79,8 @@ both_stores! {
         for (method, path) in &expected {
             let concrete = path
                 .replace("{tenant}", "x").replace("{cluster}", "x").replace("{certificate}", "x")
-                .replace("{number}", "1").replace("{id}", "1");
+                .replace("{number}", "1").replace("{id}", "1")
+                .replace("{list}", "advanced").replace("{index}", "0");
             let m = Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
             let res = h.call(m, &concrete, Some(ADMIN), None, &[]).await;
             assert_ne!(res.status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
