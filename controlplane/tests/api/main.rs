@@ -4,7 +4,9 @@
 mod support;
 
 mod audit;
+
 mod authz;
+mod binary;
 mod changes;
 mod concurrency;
 mod crud;

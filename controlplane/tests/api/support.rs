@@ -82,29 +82,50 @@ where
             r
         }
         Db::Postgres => {
-            let admin_url = postgres_admin_url();
-            let name = format!("cp_test_{}", bfe_controlplane::auth::hex(&rand_bytes()));
-            let mut admin = sqlx::postgres::PgConnection::connect(&admin_url)
-                .await
-                .unwrap_or_else(|e| panic!("PostgreSQL at {admin_url} is required: {e}"));
-            sqlx::query(&format!("CREATE DATABASE {name}"))
-                .execute(&mut admin)
-                .await
-                .expect("create test database");
-            let store = Store::open_postgres(&with_database(&admin_url, &name))
-                .await
-                .expect("open postgres");
+            let db = PgDb::create().await;
+            let store = Store::open_postgres(&db.url).await.expect("open postgres");
             let r = run_bounded(store.clone(), test).await;
             store.close().await;
-            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .execute(&mut admin)
-                .await;
-            let _ = admin.close().await;
+            db.drop().await;
             r
         }
     };
     if let Err(panic) = result {
         std::panic::resume_unwind(panic);
+    }
+}
+
+/// A throwaway PostgreSQL database: `cp_test_<random>`, dropped by [`PgDb::drop`].
+pub struct PgDb {
+    admin: sqlx::postgres::PgConnection,
+    name: String,
+    pub url: String,
+}
+
+impl PgDb {
+    /// Creates the database; PostgreSQL being unreachable fails the test (CI starts it).
+    pub async fn create() -> Self {
+        let admin_url = postgres_admin_url();
+        let name = format!("cp_test_{}", bfe_controlplane::auth::hex(&rand_bytes()));
+        let mut admin = sqlx::postgres::PgConnection::connect(&admin_url)
+            .await
+            .unwrap_or_else(|e| panic!("PostgreSQL at {admin_url} is required: {e}"));
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await
+            .expect("create test database");
+        let url = with_database(&admin_url, &name);
+        Self { admin, name, url }
+    }
+
+    pub async fn drop(mut self) {
+        let _ = sqlx::query(&format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.name
+        ))
+        .execute(&mut self.admin)
+        .await;
+        let _ = self.admin.close().await;
     }
 }
 
