@@ -22,7 +22,7 @@ use tokio::task::JoinHandle;
 
 type Body = BoxBody<Bytes, Infallible>;
 
-/// A running origin; stops when dropped.
+/// A running origin; stops when dropped (or `kill`ed: every connection reset at once).
 pub struct Origin {
     pub addr: SocketAddr,
     pub name: String,
@@ -30,7 +30,18 @@ pub struct Origin {
     pub hits: Arc<AtomicU64>,
     /// Connections accepted so far.
     pub conns: Arc<AtomicU64>,
+    knobs: Arc<Knobs>,
     task: JoinHandle<()>,
+}
+
+/// Behaviour that tests change while the origin runs.
+#[derive(Default)]
+struct Knobs {
+    /// Extra delay before every response head, in ms.
+    delay_ms: AtomicU64,
+    /// Status of `/health_check` (0 = 200).
+    health_status: AtomicU64,
+    killed: tokio::sync::Notify,
 }
 
 impl Origin {
@@ -38,28 +49,42 @@ impl Origin {
         Self::bind("127.0.0.1:0".parse().expect("literal address"), name).await
     }
 
+    /// An origin named `o{i}`.
+    pub async fn start_named(i: usize) -> Self {
+        Self::start(&format!("o{i}")).await
+    }
+
     pub async fn bind(addr: SocketAddr, name: &str) -> Self {
         let listener = TcpListener::bind(addr).await.expect("bind origin");
         let addr = listener.local_addr().expect("origin addr");
         let hits = Arc::new(AtomicU64::new(0));
         let conns = Arc::new(AtomicU64::new(0));
-        let (h, c, n) = (hits.clone(), conns.clone(), name.to_owned());
+        let knobs = Arc::new(Knobs::default());
+        let (h, c, n, k) = (hits.clone(), conns.clone(), name.to_owned(), knobs.clone());
         let task = tokio::spawn(async move {
+            let mut conns = tokio::task::JoinSet::new();
             loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    continue;
+                let accepted = tokio::select! {
+                    a = listener.accept() => a,
+                    () = k.killed.notified() => {
+                        // Drop the listener and reset every open connection.
+                        conns.abort_all();
+                        return;
+                    }
                 };
+                let Ok((stream, _)) = accepted else { continue };
                 c.fetch_add(1, Ordering::Relaxed);
-                let (h, n) = (h.clone(), n.clone());
-                tokio::spawn(async move {
+                let (h, n, k) = (h.clone(), n.clone(), k.clone());
+                conns.spawn(async move {
                     let svc = service_fn(move |req| {
                         h.fetch_add(1, Ordering::Relaxed);
-                        handle(req, n.clone())
+                        handle(req, n.clone(), k.clone())
                     });
                     let _ = auto::Builder::new(TokioExecutor::new())
                         .serve_connection(TokioIo::new(stream), svc)
                         .await;
                 });
+                while conns.try_join_next().is_some() {}
             }
         });
         Self {
@@ -67,8 +92,26 @@ impl Origin {
             name: name.to_owned(),
             hits,
             conns,
+            knobs,
             task,
         }
+    }
+
+    /// Adds `ms` of latency before every response head.
+    pub fn set_delay(&self, ms: u64) {
+        self.knobs.delay_ms.store(ms, Ordering::Relaxed);
+    }
+
+    /// Makes `/health_check` answer `status`.
+    pub fn set_health_status(&self, status: u16) {
+        self.knobs
+            .health_status
+            .store(u64::from(status), Ordering::Relaxed);
+    }
+
+    /// Stops listening and resets every open connection, like a crashed process.
+    pub fn kill(&self) {
+        self.knobs.killed.notify_one();
     }
 
     pub fn hits(&self) -> u64 {
@@ -88,8 +131,22 @@ fn full(status: StatusCode, body: impl Into<Bytes>) -> Response<Body> {
     r
 }
 
-async fn handle(req: Request<Incoming>, name: String) -> Result<Response<Body>, Infallible> {
+async fn handle(
+    req: Request<Incoming>,
+    name: String,
+    knobs: Arc<Knobs>,
+) -> Result<Response<Body>, Infallible> {
     let path = req.uri().path().to_owned();
+    if path == "/health_check" {
+        let code = knobs.health_status.load(Ordering::Relaxed);
+        let status =
+            StatusCode::from_u16(u16::try_from(code).unwrap_or(200)).unwrap_or(StatusCode::OK);
+        return Ok(full(status, "health\n"));
+    }
+    let delay = knobs.delay_ms.load(Ordering::Relaxed);
+    if delay > 0 {
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+    }
     let mut segs = path.trim_start_matches('/').split('/');
     match segs.next() {
         Some("delay") => {

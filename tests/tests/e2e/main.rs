@@ -1,6 +1,10 @@
 //! End-to-end tests: real sockets on loopback, an in-process data plane (or the real binary),
 //! programmable origins. One test binary, one module per area.
 
+// Test helpers outside #[test] fns: a panic is a failed test, which is what we want.
+#![allow(clippy::unwrap_used)]
+
+mod balance;
 mod check_cli;
 mod framing;
 mod h2;

@@ -45,12 +45,15 @@ pub struct Pick {
 // === impl View ===
 
 impl View {
+    /// `previous` is the view being replaced (None for the first config: its backends start at
+    /// full weight; backends added later start in slow start).
     pub fn build(
         snapshot: &Snapshot,
         health: &Health,
         previous: Option<&View>,
         prev_snapshot: Option<&Snapshot>,
     ) -> Self {
+        let initial = previous.is_none();
         // WRR state carried over by (cluster, sub-cluster) name.
         let mut carried: HashMap<(&str, &str), Arc<Mutex<wrr::SmoothWrr>>> = HashMap::new();
         if let (Some(view), Some(snap)) = (previous, prev_snapshot) {
@@ -68,7 +71,11 @@ impl View {
                     .sub_clusters
                     .iter()
                     .map(|s| SubView {
-                        states: s.backends.iter().map(|b| health.state(&b.id)).collect(),
+                        states: s
+                            .backends
+                            .iter()
+                            .map(|b| health.state(&b.id, initial))
+                            .collect(),
                         wrr: carried
                             .get(&(&*c.name, &*s.name))
                             .cloned()
@@ -104,26 +111,24 @@ impl View {
                 w.pick(backends, &eligible, &weight)
             }
             Balance::Wlc => {
-                // Fewest in flight per unit of weight; smooth WRR breaks ties.
-                let load = |i: usize| {
-                    (
-                        u64::from(sv.states[i].active()),
-                        u64::from(weight(i).max(1)),
-                    )
-                };
-                let best = (0..backends.len())
-                    .filter(|&i| eligible(i))
-                    .min_by(|&a, &b| {
-                        let ((la, wa), (lb, wb)) = (load(a), load(b));
-                        (la * wb).cmp(&(lb * wa))
-                    })?;
-                let (lb, wb) = load(best);
-                let tied = |i: usize| {
-                    eligible(i) && {
-                        let (l, w) = load(i);
-                        l * wb == lb * w
-                    }
-                };
+                // Fewest in flight per unit of weight; smooth WRR breaks ties. Loads are read
+                // once: other requests change them while we decide.
+                let loads: Vec<Option<(u64, u64)>> = (0..backends.len())
+                    .map(|i| {
+                        eligible(i).then(|| {
+                            (
+                                u64::from(sv.states[i].active()),
+                                u64::from(weight(i).max(1)),
+                            )
+                        })
+                    })
+                    .collect();
+                let (lb, wb) = loads
+                    .iter()
+                    .flatten()
+                    .copied()
+                    .min_by(|(la, wa), (lb, wb)| (la * wb).cmp(&(lb * wa)))?;
+                let tied = |i: usize| loads[i].is_some_and(|(l, w)| l * wb == lb * w);
                 let mut w = sv.wrr.lock().unwrap_or_else(|p| p.into_inner());
                 w.pick(backends, &tied, &weight)
             }

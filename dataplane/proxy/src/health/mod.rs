@@ -33,12 +33,13 @@ struct Probe {
 // === impl Health ===
 
 impl Health {
-    /// The state for `id`, created (in slow start, healthy) if the backend is new.
-    pub fn state(&self, id: &BackendId) -> Arc<BackendState> {
+    /// The state for `id`, created healthy if the backend is new: in slow start, unless it is
+    /// part of the first config (`initial`), which starts at full weight.
+    pub fn state(&self, id: &BackendId, initial: bool) -> Arc<BackendState> {
         let mut states = self.states.lock().unwrap_or_else(|p| p.into_inner());
         states
             .entry(id.clone())
-            .or_insert_with(|| Arc::new(BackendState::new(id.clone())))
+            .or_insert_with(|| Arc::new(BackendState::new(id.clone(), !initial)))
             .clone()
     }
 
@@ -76,7 +77,7 @@ impl Health {
         });
         for (id, check) in wanted {
             if let std::collections::hash_map::Entry::Vacant(slot) = probes.entry(id) {
-                let state = self.state(slot.key());
+                let state = self.state(slot.key(), false);
                 let task = tokio::spawn(probe::run(state, check.clone(), true));
                 slot.insert(Probe {
                     check: check.clone(),

@@ -19,7 +19,8 @@ pub struct BackendState {
     healthy: AtomicBool,
     consecutive_failures: AtomicU32,
     consecutive_successes: AtomicU32,
-    /// Nanoseconds since the process epoch when the backend (re)entered service.
+    /// Nanoseconds since the process epoch when the backend (re)entered service; `SETTLED`
+    /// when it is past any slow start.
     up_since: AtomicU64,
     /// Requests in flight (weighted least connections reads this).
     active: AtomicU32,
@@ -35,18 +36,25 @@ fn epoch() -> Instant {
     *EPOCH.get_or_init(Instant::now)
 }
 
+/// `up_since` of a backend that is not ramping up.
+const SETTLED: u64 = 0;
+
+/// Never `SETTLED`.
 fn now_nanos() -> u64 {
-    u64::try_from(epoch().elapsed().as_nanos()).unwrap_or(u64::MAX)
+    u64::try_from(epoch().elapsed().as_nanos())
+        .unwrap_or(u64::MAX)
+        .max(1)
 }
 
 impl BackendState {
-    pub fn new(id: BackendId) -> Self {
+    /// A healthy backend; `slow_start`: it ramps up from now.
+    pub fn new(id: BackendId, slow_start: bool) -> Self {
         Self {
             id,
             healthy: AtomicBool::new(true),
             consecutive_failures: AtomicU32::new(0),
             consecutive_successes: AtomicU32::new(0),
-            up_since: AtomicU64::new(now_nanos()),
+            up_since: AtomicU64::new(if slow_start { now_nanos() } else { SETTLED }),
             active: AtomicU32::new(0),
             requests: AtomicU64::new(0),
             failures: AtomicU64::new(0),
@@ -67,19 +75,23 @@ impl BackendState {
         ActiveGuard(self.clone())
     }
 
-    /// Weight after slow start: ramps linearly from 1 to `weight` over `window` since the
-    /// backend entered service.
+    /// Weight after slow start, in hundredths (as BFE scales weights by 100, so a weight of 1
+    /// can still ramp): from 1 to `weight × 100` linearly over `window` since the backend
+    /// entered service.
     pub fn effective_weight(&self, weight: u32, window: Duration) -> u32 {
-        if window.is_zero() || weight <= 1 {
-            return weight;
+        let full = weight.saturating_mul(100);
+        let since = self.up_since.load(Ordering::Relaxed);
+        if window.is_zero() || full <= 1 || since == SETTLED {
+            return full;
         }
-        let up =
-            Duration::from_nanos(now_nanos().saturating_sub(self.up_since.load(Ordering::Relaxed)));
+        let up = Duration::from_nanos(now_nanos().saturating_sub(since));
         if up >= window {
-            return weight;
+            // Past the ramp: skip the clock read next time.
+            self.up_since.store(SETTLED, Ordering::Relaxed);
+            return full;
         }
-        let scaled = u128::from(weight) * up.as_nanos() / window.as_nanos();
-        u32::try_from(scaled).unwrap_or(weight).max(1)
+        let scaled = u128::from(full) * up.as_nanos() / window.as_nanos();
+        u32::try_from(scaled).unwrap_or(full).max(1)
     }
 
     /// Applies an outcome; returns true when this outcome took the backend down.
@@ -117,7 +129,12 @@ mod tests {
 
     #[test]
     fn fall_takes_down_and_rise_brings_back() {
-        let s = BackendState::new(BackendId("a:1".into()));
+        let s = BackendState::new(BackendId("a:1".into()), false);
+        assert_eq!(
+            s.effective_weight(1, Duration::from_secs(60)),
+            100,
+            "initial: no ramp"
+        );
         assert!(!s.record(Outcome::Failure, 3, 2));
         assert!(!s.record(Outcome::Failure, 3, 2));
         assert!(
@@ -131,7 +148,11 @@ mod tests {
         s.record(Outcome::Success, 3, 2);
         assert!(s.is_healthy());
         // Just back: slow start gives a reduced weight.
-        assert!(s.effective_weight(100, Duration::from_secs(60)) < 10);
-        assert_eq!(s.effective_weight(100, Duration::ZERO), 100);
+        assert!(
+            s.effective_weight(1, Duration::from_secs(60)) < 10,
+            "ramps even weight 1"
+        );
+        assert_eq!(s.effective_weight(1, Duration::ZERO), 100);
+        assert_eq!(s.effective_weight(7, Duration::ZERO), 700);
     }
 }
