@@ -2,160 +2,18 @@
 //! and committed as one version, or refused whole. Every single-resource write is a one-operation
 //! change set, so there is exactly one write path.
 
-use std::collections::BTreeSet;
-
 use bfe_config::RawSnapshot;
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use utoipa::ToSchema;
 
 use super::etag::{Precondition, parse_etag};
 use super::locate_violations;
-use super::rules::RuleList;
+use super::ops::{ChangeOp, ChangeSet, OpKind};
+use super::patch::merge_patch;
+use super::scope::check_cluster_scope;
 use crate::auth::Actor;
 use crate::error::ApiError;
 use crate::model::{Config, Doc, Entry, GLOBAL, ResourceKey, ResourceKind};
 use crate::store::{Commit, CommitMeta, Store};
-
-/// An atomic set of operations.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ChangeSet {
-    /// Recorded in the version; a summary of the ops is used when absent.
-    #[serde(default)]
-    pub message: Option<String>,
-    pub ops: Vec<ChangeOp>,
-}
-
-/// One operation of a change set.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ChangeOp {
-    pub op: OpKind,
-    pub kind: ChangeKind,
-    /// The resource name; for `routes` and `tenant_modules` the tenant's (or give `tenant`);
-    /// for `global_modules` and `settings` optional (`global`).
-    #[serde(default)]
-    pub name: Option<String>,
-    /// The owning tenant of `routes` and `tenant_modules`.
-    #[serde(default)]
-    pub tenant: Option<String>,
-    /// The document: whole for `create` and `update`, a JSON merge patch (RFC 7386) for `patch`.
-    #[serde(default)]
-    #[schema(value_type = Object)]
-    pub body: Option<Value>,
-    /// The resource's ETag the change was based on; a stale one refuses the whole set (412).
-    /// For rule ops, the ETag of the tenant's `routes` document.
-    #[serde(default)]
-    pub if_match: Option<String>,
-    /// For `basic_rule` and `advanced_rule`: the rule's position. `create` inserts there
-    /// (appends when absent); `update`, `patch` and `delete` need it.
-    #[serde(default)]
-    pub index: Option<usize>,
-}
-
-/// What an op addresses: a stored resource, or one rule inside a tenant's `routes` document.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ChangeKind {
-    Tenant,
-    Routes,
-    TenantModules,
-    Cluster,
-    Certificate,
-    GlobalModules,
-    Settings,
-    BasicRule,
-    AdvancedRule,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum OpKind {
-    Create,
-    Update,
-    Patch,
-    Delete,
-}
-
-// === impl ChangeKind ===
-
-impl ChangeKind {
-    /// The stored resource kind; rules live in their tenant's `routes` document.
-    pub fn resource(self) -> ResourceKind {
-        match self {
-            Self::Tenant => ResourceKind::Tenant,
-            Self::Routes | Self::BasicRule | Self::AdvancedRule => ResourceKind::Routes,
-            Self::TenantModules => ResourceKind::TenantModules,
-            Self::Cluster => ResourceKind::Cluster,
-            Self::Certificate => ResourceKind::Certificate,
-            Self::GlobalModules => ResourceKind::GlobalModules,
-            Self::Settings => ResourceKind::Settings,
-        }
-    }
-
-    /// The rule list a rule op edits.
-    pub fn rule_list(self) -> Option<RuleList> {
-        match self {
-            Self::BasicRule => Some(RuleList::Basic),
-            Self::AdvancedRule => Some(RuleList::Advanced),
-            _ => None,
-        }
-    }
-}
-
-impl From<ResourceKind> for ChangeKind {
-    fn from(k: ResourceKind) -> Self {
-        match k {
-            ResourceKind::Tenant => Self::Tenant,
-            ResourceKind::Routes => Self::Routes,
-            ResourceKind::TenantModules => Self::TenantModules,
-            ResourceKind::Cluster => Self::Cluster,
-            ResourceKind::Certificate => Self::Certificate,
-            ResourceKind::GlobalModules => Self::GlobalModules,
-            ResourceKind::Settings => Self::Settings,
-        }
-    }
-}
-
-// === impl ChangeOp ===
-
-impl ChangeOp {
-    /// The resource this op addresses.
-    fn key(&self, path: &str) -> Result<ResourceKey, ApiError> {
-        let kind = self.kind.resource();
-        let name = if kind.is_singleton() {
-            self.name.clone().unwrap_or_else(|| GLOBAL.to_owned())
-        } else if matches!(kind, ResourceKind::Routes | ResourceKind::TenantModules) {
-            match (&self.tenant, &self.name) {
-                (Some(t), Some(n)) if t != n => {
-                    return Err(ApiError::bad_field(
-                        format!("{path}.name"),
-                        "name and tenant differ; give the tenant only",
-                    ));
-                }
-                (Some(t), _) | (None, Some(t)) => t.clone(),
-                (None, None) => {
-                    return Err(ApiError::bad_field(
-                        format!("{path}.tenant"),
-                        "missing tenant",
-                    ));
-                }
-            }
-        } else {
-            self.name
-                .clone()
-                .ok_or_else(|| ApiError::bad_field(format!("{path}.name"), "missing name"))?
-        };
-        if kind.is_singleton() && name != GLOBAL {
-            return Err(ApiError::bad_field(
-                format!("{path}.name"),
-                format!("{kind} is a singleton named '{GLOBAL}'"),
-            ));
-        }
-        Ok(ResourceKey::new(kind, name))
-    }
-}
 
 /// Applies every op of `set` to `after` (a copy of `before`), with the caller's rights checked.
 /// Errors name the op (`ops[2]`); the first one aborts the set.
@@ -303,77 +161,6 @@ fn check_if_match(
         Err(ApiError::PreconditionFailed(format!(
             "{path}: {key} is not at ETag {m} (it is at \"r{revision}\")"
         )))
-    }
-}
-
-/// The cluster rules of a scoped token (see `crate::auth`).
-fn check_cluster_scope(actor: &Actor, before: &Config, after: &Config) -> Result<(), ApiError> {
-    let Some(scope) = &actor.tenants else {
-        return Ok(());
-    };
-    // Clusters this change set creates or updates.
-    let mut touched: BTreeSet<String> = after
-        .entries
-        .iter()
-        .filter(|(k, e)| k.kind == ResourceKind::Cluster && before.get(k) != Some(*e))
-        .map(|(k, _)| k.name.clone())
-        .collect();
-    // Clusters it deletes must have been owned before.
-    for key in before.entries.keys() {
-        if key.kind == ResourceKind::Cluster
-            && after.get(key).is_none()
-            && !actor.owns_cluster(before, &key.name)
-        {
-            return Err(ApiError::Forbidden(format!(
-                "cluster '{}' is not owned by the token's tenants",
-                key.name
-            )));
-        }
-    }
-    // Clusters its tenants' routes newly reference (unknown ones are the compiler's business).
-    for tenant in scope {
-        let old_refs = before.clusters_of_tenant(tenant);
-        touched.extend(
-            after
-                .clusters_of_tenant(tenant)
-                .into_iter()
-                .filter(|c| !old_refs.contains(c))
-                .filter(|c| {
-                    after
-                        .get(&ResourceKey::new(ResourceKind::Cluster, c))
-                        .is_some()
-                }),
-        );
-    }
-    for cluster in touched {
-        if !actor.owns_cluster(after, &cluster) {
-            return Err(ApiError::Forbidden(format!(
-                "cluster '{cluster}' would not be owned by the token's tenants \
-                 (referenced by routes of its tenants only)"
-            )));
-        }
-    }
-    Ok(())
-}
-
-/// RFC 7386 JSON merge patch.
-pub(super) fn merge_patch(target: &mut Value, patch: Value) {
-    match patch {
-        Value::Object(p) => {
-            if !target.is_object() {
-                *target = Value::Object(Default::default());
-            }
-            if let Value::Object(t) = target {
-                for (k, v) in p {
-                    if v.is_null() {
-                        t.remove(&k);
-                    } else {
-                        merge_patch(t.entry(k).or_insert(Value::Null), v);
-                    }
-                }
-            }
-        }
-        other => *target = other,
     }
 }
 

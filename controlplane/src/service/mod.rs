@@ -4,12 +4,14 @@
 mod changes;
 pub mod diff;
 mod etag;
+mod ops;
+mod patch;
 mod rules;
+mod scope;
 mod violations;
 
-pub use changes::{
-    ChangeKind, ChangeOp, ChangeSet, OpKind, apply_change_set, commit_change_set, rollback,
-};
+pub use changes::{apply_change_set, commit_change_set, rollback};
 pub use etag::{etag_of, parse_etag};
+pub use ops::{ChangeKind, ChangeOp, ChangeSet, OpKind};
 pub use rules::{RuleList, rules_of};
 pub use violations::locate_violations;

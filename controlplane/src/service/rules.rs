@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::changes::{ChangeOp, OpKind, merge_patch};
+use super::ops::{ChangeOp, OpKind};
+use super::patch::merge_patch;
 use crate::error::ApiError;
 use crate::model::{Config, Doc, Entry, ResourceKey};
 
