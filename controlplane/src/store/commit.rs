@@ -7,7 +7,7 @@ use bfe_config::{RawSnapshot, Violation};
 use super::audit::{AuditRecord, insert_audit};
 use super::resources::load_config;
 use super::versions::VersionInfo;
-use super::{Store, now_ms};
+use super::{Backend, Store, VERSIONS_CHANNEL, now_ms};
 use crate::error::ApiError;
 use crate::model::{Config, ResourceKey};
 
@@ -172,6 +172,13 @@ impl Store {
             .bind(number)
             .execute(&mut *tx)
             .await?;
+        if self.backend == Backend::Postgres {
+            // Delivered at commit to every replica listening: their publishers push the new
+            // version to the nodes they hold (DESIGN §1). The payload is our own number.
+            sqlx::query(&format!("NOTIFY {VERSIONS_CHANNEL}, '{number}'"))
+                .execute(&mut *tx)
+                .await?;
+        }
         tx.commit().await?;
         commit.version = Some(info);
         Ok(commit)

@@ -22,6 +22,9 @@ pub use versions::VersionInfo;
 
 use crate::error::ApiError;
 
+/// PostgreSQL channel notified with the version number of every commit.
+pub const VERSIONS_CHANNEL: &str = "bfe_config_versions";
+
 /// Which database is behind the pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

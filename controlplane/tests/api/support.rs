@@ -28,6 +28,8 @@ pub enum Db {
 pub struct Harness {
     pub app: Router,
     pub store: Store,
+    /// The throwaway database's URL, for PostgreSQL runs.
+    pub pg_url: Option<String>,
 }
 
 /// A response, its body parsed as JSON (`Value::Null` when empty or not JSON).
@@ -77,14 +79,14 @@ where
             let store = Store::open_sqlite(&dir.path().join("cp.db"))
                 .await
                 .expect("open sqlite");
-            let r = run_bounded(store.clone(), test).await;
+            let r = run_bounded(store.clone(), None, test).await;
             store.close().await;
             r
         }
         Db::Postgres => {
             let db = PgDb::create().await;
             let store = Store::open_postgres(&db.url).await.expect("open postgres");
-            let r = run_bounded(store.clone(), test).await;
+            let r = run_bounded(store.clone(), Some(db.url.clone()), test).await;
             store.close().await;
             db.drop().await;
             r
@@ -131,6 +133,7 @@ impl PgDb {
 
 async fn run_bounded<F, Fut>(
     store: Store,
+    pg_url: Option<String>,
     test: F,
 ) -> Result<(), Box<dyn std::any::Any + Send + 'static>>
 where
@@ -143,6 +146,7 @@ where
     let h = Harness {
         app: app(AppState::new(store.clone())),
         store,
+        pg_url,
     };
     let task = tokio::spawn(async move {
         tokio::time::timeout(TEST_TIMEOUT, test(h))

@@ -82,3 +82,31 @@ both_stores! {
         h.post("/api/v1/versions/77/rollback", json!(null)).await.expect(StatusCode::NOT_FOUND);
     }
 }
+
+/// Other replicas learn of a commit through LISTEN/NOTIFY (PostgreSQL only: an embedded SQLite
+/// store has one process).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_notifies_every_new_version() {
+    run(Db::Postgres, |h| async move {
+        let url = h.pg_url.clone().expect("a PostgreSQL run");
+        let mut listener = sqlx::postgres::PgListener::connect(&url)
+            .await
+            .expect("listen");
+        listener
+            .listen(bfe_controlplane::store::VERSIONS_CHANNEL)
+            .await
+            .expect("listen");
+        h.seed().await;
+        h.post("/api/v1/clusters", cluster("x"))
+            .await
+            .expect(StatusCode::CREATED);
+        for expected in ["1", "2"] {
+            let n = tokio::time::timeout(std::time::Duration::from_secs(10), listener.recv())
+                .await
+                .expect("a notification in time")
+                .expect("notification");
+            assert_eq!(n.payload(), expected);
+        }
+    })
+    .await;
+}
