@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use bfe_dataplane::Running;
-use bfe_dataplane::settings::{Limits, Settings};
+use bfe_dataplane::agent::AgentSettings;
+use bfe_dataplane::settings::{ConfigSource, Limits, Settings};
 
 pub struct TestProxy {
     pub addr: SocketAddr,
@@ -27,8 +28,10 @@ impl TestProxy {
         let settings = Settings {
             http_listen: vec!["127.0.0.1:0".parse().expect("literal")],
             admin_listen: Some("127.0.0.1:0".parse().expect("literal")),
-            config_file: config_path.clone(),
-            config_poll: Duration::from_millis(50),
+            source: ConfigSource::File {
+                path: config_path.clone(),
+                poll: Duration::from_millis(50),
+            },
             limits,
             shutdown_timeout: Duration::from_secs(5),
         };
@@ -42,6 +45,38 @@ impl TestProxy {
             running: Some(running),
             _dir: dir,
         }
+    }
+
+    /// A managed data plane: config from the control plane at `url`, cached in `cache_dir`.
+    pub async fn start_managed(url: &str, node_id: &str, cache_dir: &std::path::Path) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let settings = Settings {
+            http_listen: vec!["127.0.0.1:0".parse().expect("literal")],
+            admin_listen: Some("127.0.0.1:0".parse().expect("literal")),
+            source: ConfigSource::Managed(AgentSettings {
+                url: url.to_owned(),
+                node_id: node_id.to_owned(),
+                labels: vec![("zone".to_owned(), "test".to_owned())],
+                token: Some("node-secret".to_owned()),
+                cache_dir: cache_dir.to_owned(),
+                stats_interval: Duration::from_millis(200),
+            }),
+            limits: Limits::default(),
+            shutdown_timeout: Duration::from_secs(5),
+        };
+        let running = bfe_dataplane::start(settings).await.expect("data plane starts");
+        Self {
+            addr: running.http[0],
+            admin: running.admin.expect("admin bound"),
+            config_path: cache_dir.join("active-snapshot.json"),
+            running: Some(running),
+            _dir: dir,
+        }
+    }
+
+    /// The control plane's version the node runs (managed mode).
+    pub fn version(&self) -> Option<u64> {
+        self.running.as_ref().and_then(|r| r.live.current().version)
     }
 
     /// Replaces the config file atomically (write + rename), as a deploy tool would.

@@ -60,6 +60,7 @@ impl Admin {
             "/readyz" if *self.draining.borrow() => {
                 text(StatusCode::SERVICE_UNAVAILABLE, "draining\n", "text/plain")
             }
+            "/readyz" if !self.live.is_ready() => text(StatusCode::SERVICE_UNAVAILABLE, "no config yet\n", "text/plain"),
             "/readyz" => text(StatusCode::OK, "ready\n", "text/plain"),
             "/metrics" => {
                 self.metrics.set_backends(&self.live.health().snapshot());
@@ -73,6 +74,7 @@ impl Admin {
                 let active = self.live.current();
                 let body = serde_json::json!({
                     "generation": active.generation,
+                    "version": active.version,
                     "hash": active.snapshot.hash,
                     "label": active.snapshot.label(),
                     "tenants": active.snapshot.tenants.len(),

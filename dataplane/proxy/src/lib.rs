@@ -2,6 +2,7 @@
 //! `main.rs` adds argument parsing, logging and signals.
 
 pub mod admin;
+pub mod agent;
 pub mod balance;
 pub mod error;
 pub mod facts;
@@ -28,7 +29,7 @@ use tokio::task::JoinHandle;
 use crate::live::Live;
 use crate::metrics::Metrics;
 use crate::pipeline::Engine;
-use crate::settings::Settings;
+use crate::settings::{ConfigSource, Settings};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -51,14 +52,18 @@ pub struct Running {
     task: JoinHandle<()>,
 }
 
-/// Loads the config file, binds every listener and starts serving.
+/// Loads the configuration (the file, or the managed node's cache), binds every listener and
+/// starts serving.
 pub async fn start(settings: Settings) -> Result<Running, StartError> {
-    let loaded = reload::stamp(&settings.config_file);
-    let snapshot = reload::load(&settings.config_file)?;
     let metrics = Arc::new(Metrics::new());
+    let (snapshot, version, ready, stamp) = initial_config(&settings.source)?;
     metrics.config_installed(1, &snapshot.hash);
     let health = Arc::new(health::Health::default());
-    let live = Arc::new(Live::new(snapshot, modules::Registry::standard(), health));
+    let live = Arc::new(Live::new(snapshot, version, ready, modules::Registry::standard(), health));
+    let stats = match &settings.source {
+        ConfigSource::Managed(_) => Some(Arc::new(agent::stats::Aggregator::default())),
+        ConfigSource::File { .. } => None,
+    };
     let (stop, stop_rx) = watch::channel(false);
     let engine = Arc::new(Engine {
         live: live.clone(),
@@ -66,6 +71,7 @@ pub async fn start(settings: Settings) -> Result<Running, StartError> {
         metrics: metrics.clone(),
         limits: settings.limits,
         draining: stop_rx.clone(),
+        stats: stats.clone(),
     });
 
     let mut listeners = Vec::new();
@@ -104,14 +110,17 @@ pub async fn start(settings: Settings) -> Result<Running, StartError> {
             admin::serve(l, a, admin_stop).await;
         });
     }
-    tokio::spawn(reload::watch_file(
-        settings.config_file.clone(),
-        loaded,
-        live.clone(),
-        metrics.clone(),
-        settings.config_poll,
-        stop_rx.clone(),
-    ));
+    match &settings.source {
+        ConfigSource::File { path, poll } => {
+            tokio::spawn(reload::watch_file(path.clone(), stamp, live.clone(), metrics.clone(), *poll, stop_rx.clone()));
+        }
+        ConfigSource::Managed(agent_settings) => {
+            tokio::spawn(agent::run(agent_settings.clone(), live.clone(), metrics.clone(), stop_rx.clone()));
+            if let Some(stats) = stats {
+                tokio::spawn(agent::stats::report(agent_settings.clone(), stats, stop_rx.clone()));
+            }
+        }
+    }
 
     let (abort, abort_rx) = watch::channel(false);
     let (alive, mut all_gone) = mpsc::channel::<()>(1);
@@ -159,6 +168,43 @@ pub async fn start(settings: Settings) -> Result<Running, StartError> {
         stop,
         task,
     })
+}
+
+/// The config to start with: the file (standalone), or the cached version (managed; an empty
+/// placeholder, not ready, when there is none).
+fn initial_config(source: &ConfigSource) -> Result<(bfe_config::Snapshot, Option<u64>, bool, Option<reload::Stamp>), StartError> {
+    match source {
+        ConfigSource::File { path, .. } => {
+            let stamp = reload::stamp(path);
+            Ok((reload::load(path)?, None, true, stamp))
+        }
+        ConfigSource::Managed(a) => {
+            let cache = agent::cache::Cache::new(a.cache_dir.clone());
+            let cached = match cache.load() {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::error!(error = %e, "Ignoring the cached config.");
+                    None
+                }
+            };
+            if let Some(c) = cached {
+                match bfe_config::compile(&c.snapshot) {
+                    Ok(s) => {
+                        tracing::info!(version = c.version, "Serving the cached config until the control plane answers.");
+                        return Ok((s, Some(c.version), true, None));
+                    }
+                    Err(v) => tracing::error!(violations = %v, "The cached config no longer compiles; ignoring it."),
+                }
+            }
+            let empty = bfe_config::compile(&bfe_config::RawSnapshot::default()).map_err(|violations| {
+                reload::LoadError::Invalid {
+                    path: a.cache_dir.clone(),
+                    violations,
+                }
+            })?;
+            Ok((empty, None, false, None))
+        }
+    }
 }
 
 // === impl Running ===

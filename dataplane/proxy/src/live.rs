@@ -20,6 +20,8 @@ pub struct Active {
     pub view: View,
     /// Local install counter: 1 for the first config, +1 per swap.
     pub generation: u64,
+    /// The control plane's version number (managed mode), `None` for a standalone file.
+    pub version: Option<u64>,
 }
 
 pub struct Live {
@@ -29,12 +31,16 @@ pub struct Live {
     health: Arc<Health>,
     /// Serialises installs: each builds on the previous view.
     install_lock: std::sync::Mutex<()>,
+    /// False while a managed node without a cached config waits for its first version.
+    ready: std::sync::atomic::AtomicBool,
 }
 
 // === impl Live ===
 
 impl Live {
-    pub fn new(snapshot: Snapshot, registry: Registry, health: Arc<Health>) -> Self {
+    /// Starts with `snapshot`; `ready` is false when it is only a placeholder (a managed node
+    /// that has no config yet serves 404s and reports not ready).
+    pub fn new(snapshot: Snapshot, version: Option<u64>, ready: bool, registry: Registry, health: Arc<Health>) -> Self {
         let chains = registry.build(&snapshot);
         health.reconcile(&snapshot);
         let view = View::build(&snapshot, &health, None, None);
@@ -44,12 +50,18 @@ impl Live {
                 chains,
                 view,
                 generation: 1,
+                version,
             }),
             generation: AtomicU64::new(1),
             registry,
             health,
             install_lock: std::sync::Mutex::new(()),
+            ready: std::sync::atomic::AtomicBool::new(ready),
         }
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Acquire)
     }
 
     pub fn health(&self) -> &Arc<Health> {
@@ -63,6 +75,11 @@ impl Live {
     /// Builds the chains for `snapshot` and swaps it in; in-flight requests keep the one they
     /// took. Returns the new generation.
     pub fn install(&self, snapshot: Snapshot) -> u64 {
+        self.install_versioned(snapshot, None)
+    }
+
+    /// As [`Self::install`], recording the control plane's version number.
+    pub fn install_versioned(&self, snapshot: Snapshot, version: Option<u64>) -> u64 {
         let _serial = self.install_lock.lock().unwrap_or_else(|p| p.into_inner());
         let chains = self.registry.build(&snapshot);
         let previous = self.active.load_full();
@@ -79,7 +96,9 @@ impl Live {
             chains,
             view,
             generation,
+            version,
         }));
+        self.ready.store(true, Ordering::Release);
         generation
     }
 }

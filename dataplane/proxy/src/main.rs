@@ -7,16 +7,35 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use bfe_dataplane::reload::{self, LoadError};
-use bfe_dataplane::settings::{Limits, Settings};
+use bfe_dataplane::agent::AgentSettings;
+use bfe_dataplane::settings::{ConfigSource, Limits, Settings};
 use clap::Parser;
 
 /// A BFE-style layer-7 load balancer: the data plane.
 #[derive(Debug, Parser)]
 #[command(version)]
 struct Args {
-    /// Snapshot file (JSON or YAML) to serve; reloaded on change and SIGHUP.
-    #[arg(long, short = 'c', required_unless_present = "check")]
+    /// Snapshot file (JSON or YAML) to serve; reloaded on change and SIGHUP (standalone mode).
+    #[arg(long, short = 'c', required_unless_present_any = ["check", "control_plane"], conflicts_with = "control_plane")]
     config: Option<PathBuf>,
+    /// Managed mode: the control plane's gRPC URL, e.g. http://127.0.0.1:9090.
+    #[arg(long, env = "BFE_CONTROL_PLANE")]
+    control_plane: Option<String>,
+    /// This node's id in the fleet (managed mode; default: the host name).
+    #[arg(long, env = "BFE_NODE_ID")]
+    node_id: Option<String>,
+    /// A node label `key=value` (repeatable), shown in the fleet view.
+    #[arg(long = "label", value_parser = parse_label)]
+    labels: Vec<(String, String)>,
+    /// Node credential presented to the control plane.
+    #[arg(long, env = "BFE_NODE_TOKEN", hide_env_values = true)]
+    node_token: Option<String>,
+    /// Where a managed node keeps its last good config.
+    #[arg(long, default_value = ".data/dataplane")]
+    cache_dir: PathBuf,
+    /// Seconds per statistics interval sent to the control plane.
+    #[arg(long, default_value_t = 10)]
+    stats_interval: u64,
     /// Check a snapshot file, print every violation and exit (non-zero when invalid).
     #[arg(long, short = 't', value_name = "FILE")]
     check: Option<PathBuf>,
@@ -102,13 +121,35 @@ fn check(path: &std::path::Path) -> ExitCode {
     }
 }
 
+fn parse_label(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .ok_or_else(|| format!("expected key=value, got '{s}'"))
+}
+
 async fn serve(args: Args) -> anyhow::Result<()> {
-    let config_file = args.config.context("--config is required")?;
+    let source = match (args.config, args.control_plane) {
+        (Some(path), None) => ConfigSource::File {
+            path,
+            poll: Duration::from_millis(500),
+        },
+        (None, Some(url)) => ConfigSource::Managed(AgentSettings {
+            url,
+            node_id: match args.node_id {
+                Some(id) => id,
+                None => hostname(),
+            },
+            labels: args.labels,
+            token: args.node_token,
+            cache_dir: args.cache_dir,
+            stats_interval: Duration::from_secs(args.stats_interval.max(1)),
+        }),
+        _ => anyhow::bail!("give exactly one of --config FILE or --control-plane URL"),
+    };
     let settings = Settings {
         http_listen: args.listen,
         admin_listen: Some(args.admin),
-        config_file,
-        config_poll: Duration::from_millis(500),
+        source,
         limits: Limits {
             header_read_timeout: Duration::from_secs(args.header_timeout),
             max_header_bytes: args.max_header_bytes,
@@ -133,6 +174,14 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     }
     running.shutdown().await;
     Ok(())
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "node".to_owned())
 }
 
 fn init_tracing(format: &str) {

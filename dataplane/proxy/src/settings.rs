@@ -11,13 +11,19 @@ pub struct Settings {
     pub http_listen: Vec<SocketAddr>,
     /// Local admin listener: /healthz, /readyz, /metrics, /config.
     pub admin_listen: Option<SocketAddr>,
-    /// Standalone mode: the snapshot file, hot-reloaded on change and SIGHUP.
-    pub config_file: PathBuf,
-    /// How often the config file is checked for changes.
-    pub config_poll: Duration,
+    /// Where configuration comes from.
+    pub source: ConfigSource,
     pub limits: Limits,
     /// How long in-flight work may take to finish after SIGTERM.
     pub shutdown_timeout: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub enum ConfigSource {
+    /// Standalone: a snapshot file, hot-reloaded on change (polled every `poll`) and SIGHUP.
+    File { path: PathBuf, poll: Duration },
+    /// Managed: snapshots streamed by a control plane, the last one cached on disk.
+    Managed(crate::agent::AgentSettings),
 }
 
 /// Protection of the client side, before any cluster is known.

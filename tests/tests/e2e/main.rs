@@ -9,6 +9,7 @@ mod check_cli;
 mod framing;
 mod h2;
 mod lifecycle;
+mod managed;
 mod reload;
 mod routing;
 mod status;

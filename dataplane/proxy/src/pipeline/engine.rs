@@ -37,6 +37,8 @@ pub struct Engine {
     pub limits: Limits,
     /// True once shutdown began: HTTP/1 responses then carry `Connection: close`.
     pub draining: tokio::sync::watch::Receiver<bool>,
+    /// Managed mode: request-finish records for the control plane.
+    pub stats: Option<Arc<crate::agent::stats::Aggregator>>,
 }
 
 /// Returned instead of a response to make the server close the connection with nothing sent.
@@ -59,6 +61,7 @@ enum Inner {
 struct Finish {
     ctx: Box<RequestCtx>,
     metrics: Arc<Metrics>,
+    stats: Option<Arc<crate::agent::stats::Aggregator>>,
     body: Arc<BodyOutcome>,
 }
 
@@ -491,6 +494,7 @@ impl Engine {
         let finish = Finish {
             ctx,
             metrics: self.metrics.clone(),
+            stats: self.stats.clone(),
             body: outcome.clone(),
         };
         Response::from_parts(
@@ -507,6 +511,7 @@ impl Engine {
         drop(Finish {
             ctx,
             metrics: self.metrics.clone(),
+            stats: self.stats.clone(),
             body: outcome.clone(),
         });
     }
@@ -620,6 +625,9 @@ impl Drop for Finish {
         let active = self.ctx.active.clone();
         active.chains.run_request_finish(&self.ctx);
         self.metrics.request_finished(&self.ctx);
+        if let Some(stats) = &self.stats {
+            stats.record(&self.ctx);
+        }
     }
 }
 
