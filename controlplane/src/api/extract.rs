@@ -3,8 +3,8 @@
 
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts};
-use axum::http::HeaderMap;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -76,7 +76,12 @@ pub fn if_match(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
 
 impl From<JsonRejection> for ApiError {
     fn from(r: JsonRejection) -> Self {
-        Self::bad_request(format!("invalid JSON body: {}", r.body_text()))
+        let text = r.body_text();
+        match r.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge(text),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::UnsupportedMediaType(text),
+            _ => Self::bad_request(format!("invalid JSON body: {text}")),
+        }
     }
 }
 

@@ -39,7 +39,11 @@ pub struct ListItem {
 }
 
 /// Whether `actor` may read `key`; resources outside a scoped token's reach are 404.
-async fn check_read(state: &AppState, actor: &Actor, key: &ResourceKey) -> Result<(), ApiError> {
+pub async fn check_read(
+    state: &AppState,
+    actor: &Actor,
+    key: &ResourceKey,
+) -> Result<(), ApiError> {
     match key.kind {
         k if k.is_per_tenant() => {
             if actor.sees_tenant(&key.name) {

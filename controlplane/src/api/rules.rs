@@ -17,7 +17,7 @@ use super::extract::{ApiJson, ApiPath, ApiQuery, RequestId, if_match};
 use super::resource::{self, CONFIG_VERSION, strip_op_index, with_etag};
 use crate::auth::{Actor, Role};
 use crate::error::{ApiError, ErrorBody};
-use crate::model::{Doc, ResourceKey, ResourceKind};
+use crate::model::{Doc, Entry, ResourceKey, ResourceKind};
 use crate::service::{
     ChangeKind, ChangeOp, ChangeSet, OpKind, RuleList, commit_change_set, rules_of,
 };
@@ -45,25 +45,24 @@ async fn load(
     tenant: String,
     list: RuleList,
 ) -> Result<(Vec<Value>, i64), ApiError> {
-    let res = resource::read(
-        state,
-        actor,
-        ResourceKey::new(ResourceKind::Routes, &tenant),
-    )
-    .await?;
-    // `read` did the scope and existence checks; fetch the typed document.
-    drop(res);
-    let entry = state
-        .store
-        .get(&ResourceKey::new(ResourceKind::Routes, tenant))
-        .await?;
-    Ok(match entry {
-        Some(e) => match e.doc {
-            Doc::Routes(r) => (rules_of(&r, list), e.revision),
-            _ => (Vec::new(), e.revision),
+    let key = ResourceKey::new(ResourceKind::Routes, &tenant);
+    resource::check_read(state, actor, &key).await?;
+    match state.store.get(&key).await? {
+        Some(Entry {
+            doc: Doc::Routes(r),
+            revision,
+        }) => Ok((rules_of(&r, list), revision)),
+        Some(e) => Ok((Vec::new(), e.revision)),
+        // Never written: empty, if the tenant exists.
+        None => match state
+            .store
+            .get(&ResourceKey::new(ResourceKind::Tenant, tenant))
+            .await?
+        {
+            Some(_) => Ok((Vec::new(), 0)),
+            None => Err(ApiError::not_found(key)),
         },
-        None => (Vec::new(), 0),
-    })
+    }
 }
 
 #[allow(clippy::too_many_arguments)]

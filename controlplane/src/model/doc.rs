@@ -194,7 +194,8 @@ impl Doc {
         serde_json::to_string(&self.to_full_value()).unwrap_or_default()
     }
 
-    fn to_full_value(&self) -> Value {
+    /// The full document, private keys included: only for the store and for merge patches.
+    pub fn to_full_value(&self) -> Value {
         let v = match self {
             Self::Tenant(d) => serde_json::to_value(d),
             Self::Routes(d) => serde_json::to_value(d),

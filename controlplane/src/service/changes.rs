@@ -48,22 +48,17 @@ fn apply_op(actor: &Actor, path: &str, op: &ChangeOp, cfg: &mut Config) -> Resul
         actor.require_unscoped()?;
     }
 
-    // Route and module documents of an existing tenant always exist (empty until written).
-    let implicit = matches!(key.kind, ResourceKind::Routes | ResourceKind::TenantModules)
-        && cfg
-            .get(&ResourceKey::new(ResourceKind::Tenant, &key.name))
-            .is_some()
-        || key.kind.is_singleton();
-    if matches!(key.kind, ResourceKind::Routes | ResourceKind::TenantModules)
-        && cfg
-            .get(&ResourceKey::new(ResourceKind::Tenant, &key.name))
-            .is_none()
-    {
+    // Route and module documents of an existing tenant, and the singletons, always exist
+    // (empty until written).
+    let per_tenant_doc = matches!(key.kind, ResourceKind::Routes | ResourceKind::TenantModules);
+    let tenant = ResourceKey::new(ResourceKind::Tenant, &key.name);
+    if per_tenant_doc && cfg.get(&tenant).is_none() {
         return Err(ApiError::not_found(format!(
             "{path}: tenant '{}'",
             key.name
         )));
     }
+    let implicit = per_tenant_doc || key.kind.is_singleton();
     let existing = cfg.get(&key).cloned();
     let exists = existing.is_some() || implicit;
     let revision = existing.as_ref().map_or(0, |e| e.revision);
@@ -97,8 +92,7 @@ fn apply_op(actor: &Actor, path: &str, op: &ChangeOp, cfg: &mut Config) -> Resul
                 .ok_or_else(|| ApiError::bad_field(&body_path, "missing body"))?;
             let value = match (op.op, &existing) {
                 (OpKind::Patch, Some(e)) => {
-                    let mut base: Value =
-                        serde_json::from_str(&e.doc.to_stored_json()).unwrap_or(Value::Null);
+                    let mut base = e.doc.to_full_value();
                     merge_patch(&mut base, body);
                     base
                 }

@@ -227,6 +227,26 @@ both_stores! {
         let bytes = http_body_util::BodyExt::collect(res.into_body()).await.expect("body").to_bytes();
         let v: Value = serde_json::from_slice(&bytes).expect("json error body");
         assert!(v["error"].is_string());
+        // A body that is not declared JSON, and one over the size limit.
+        let send = |ct: Option<&'static str>, body: String| {
+            let mut req = axum::http::Request::builder()
+                .method("POST")
+                .uri("/api/v1/clusters")
+                .header("authorization", format!("Bearer {ADMIN}"));
+            if let Some(ct) = ct {
+                req = req.header("content-type", ct);
+            }
+            let req = req.body(axum::body::Body::from(body)).expect("request");
+            tower::ServiceExt::oneshot(h.app.clone(), req)
+        };
+        let res = send(None, cluster("x").to_string()).await.expect("infallible");
+        assert_eq!(res.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        let big = format!("{{\"name\": \"{}\"}}", "x".repeat(17 * 1024 * 1024));
+        let res = send(Some("application/json"), big).await.expect("infallible");
+        assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        let bytes = http_body_util::BodyExt::collect(res.into_body()).await.expect("body").to_bytes();
+        let v: Value = serde_json::from_slice(&bytes).expect("json error body");
+        assert!(v["error"].is_string());
         // Unknown route, wrong method, bad path parameter, bad query.
         h.get("/api/v1/nope").await.expect(StatusCode::NOT_FOUND).assert_error_shape();
         h.call(Method::DELETE, "/api/v1/versions", Some(ADMIN), None, &[])
