@@ -141,6 +141,12 @@ async fn bench(store: Store) {
 
 #[tokio::main]
 async fn main() {
+    // `RUST_LOG=info` shows each commit's wait/load/compile/write split.
+    if std::env::var_os("RUST_LOG").is_some() {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .init();
+    }
     let postgres = std::env::args().any(|a| a == "postgres");
     if postgres {
         let admin_url = std::env::var("DATABASE_URL")

@@ -2,6 +2,8 @@
 //! snapshot, compiles it with the data plane's compiler, and only then writes the resources,
 //! the new version and the audit rows.
 
+use std::time::Instant;
+
 use bfe_config::{RawSnapshot, Violation};
 
 use super::audit::{AuditRecord, insert_audit};
@@ -50,6 +52,7 @@ impl Store {
     where
         F: FnOnce(&Config, &mut Config) -> Result<(), ApiError>,
     {
+        let started = Instant::now();
         let _writer = self.writer().await;
         let mut tx = self.pool.begin().await?;
         // Taking the head row's write lock first serializes commits: PostgreSQL holds the row
@@ -63,6 +66,7 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?;
 
+        let locked = Instant::now();
         let before = load_config(&mut tx).await?;
         let mut after = before.clone();
         plan(&before, &mut after)?;
@@ -71,6 +75,7 @@ impl Store {
         let changed = stamp_changes(&before, &mut after, number);
         let candidate = after.to_snapshot();
         // Compiling 10k routes takes a while: keep it off the async workers.
+        let loaded = Instant::now();
         let (candidate, result) = tokio::task::spawn_blocking(move || {
             let result = bfe_config::compile(&candidate).map(drop);
             (candidate, result)
@@ -78,6 +83,7 @@ impl Store {
         .await
         .map_err(|e| ApiError::Internal(format!("compile task: {e}")))?;
         let violations = result.err().map(|v| v.0).unwrap_or_default();
+        let compiled = Instant::now();
 
         let mut commit = Commit {
             version: None,
@@ -180,6 +186,20 @@ impl Store {
                 .await?;
         }
         tx.commit().await?;
+        let ms =
+            |a: Instant, b: Instant| (b.duration_since(a).as_secs_f64() * 10_000.0).round() / 10.0;
+        let done = Instant::now();
+        tracing::info!(
+            version = number,
+            resources = commit.changed.len(),
+            author = %meta.author,
+            request_id = %meta.request_id,
+            wait_ms = ms(started, locked),
+            load_ms = ms(locked, loaded),
+            compile_ms = ms(loaded, compiled),
+            write_ms = ms(compiled, done),
+            "Committed a new version."
+        );
         commit.version = Some(info);
         Ok(commit)
     }
