@@ -1,7 +1,10 @@
 //! Compiles the protos with protox (pure Rust): the build needs no system `protoc`.
 
 fn main() -> std::io::Result<()> {
-    let files = ["bfe/discovery/v1/discovery.proto", "bfe/stats/v1/stats.proto"];
+    let files = [
+        "bfe/discovery/v1/discovery.proto",
+        "bfe/stats/v1/stats.proto",
+    ];
     let fds = protox::compile(files, ["."]).map_err(std::io::Error::other)?;
     tonic_prost_build::configure().compile_fds(fds)?;
     for f in files {

@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use bfe_config::RawSnapshot;
 use bfe_proto::discovery::v1::discovery_server::{Discovery, DiscoveryServer};
-use bfe_proto::discovery::v1::{ControlMessage, NodeMessage, Snapshot, Status, control_message, node_message};
+use bfe_proto::discovery::v1::{
+    ControlMessage, NodeMessage, Snapshot, Status, control_message, node_message,
+};
 use bfe_proto::stats::v1::stats_server::{Stats, StatsServer};
 use bfe_proto::stats::v1::{Ack, Batch};
 use tokio::sync::{broadcast, oneshot};
@@ -43,7 +45,10 @@ type Outbound = Pin<Box<dyn Stream<Item = Result<ControlMessage, tonic::Status>>
 impl Discovery for Svc {
     type StreamStream = Outbound;
 
-    async fn stream(&self, req: Request<Streaming<NodeMessage>>) -> Result<Response<Outbound>, tonic::Status> {
+    async fn stream(
+        &self,
+        req: Request<Streaming<NodeMessage>>,
+    ) -> Result<Response<Outbound>, tonic::Status> {
         let mut inbound = req.into_inner();
         let shared = self.shared.clone();
         let mut pushes = self.pushes.subscribe();
@@ -51,8 +56,16 @@ impl Discovery for Svc {
         tokio::spawn(async move {
             while let Some(Ok(m)) = inbound.next().await {
                 match m.msg {
-                    Some(node_message::Msg::Hello(h)) => shared.hellos.lock().unwrap().push(h),
-                    Some(node_message::Msg::Status(s)) => shared.statuses.lock().unwrap().push(s),
+                    Some(node_message::Msg::Hello(h)) => shared
+                        .hellos
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .push(h),
+                    Some(node_message::Msg::Status(s)) => shared
+                        .statuses
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .push(s),
                     _ => {}
                 }
             }
@@ -90,8 +103,15 @@ impl Stats for StatsSvc {
     async fn report(&self, req: Request<Batch>) -> Result<Response<Ack>, tonic::Status> {
         let batch = req.into_inner();
         let sequence = batch.sequence;
-        self.shared.batches.lock().unwrap().push(batch);
-        Ok(Response::new(Ack { sequence, stored: true }))
+        self.shared
+            .batches
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(batch);
+        Ok(Response::new(Ack {
+            sequence,
+            stored: true,
+        }))
     }
 }
 
@@ -101,7 +121,9 @@ impl FakeControlPlane {
     }
 
     pub async fn bind(addr: SocketAddr) -> Self {
-        let listener = tokio::net::TcpListener::bind(addr).await.expect("bind fake control plane");
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .expect("bind fake control plane");
         let addr = listener.local_addr().expect("addr");
         let shared = Arc::new(Shared::default());
         let (pushes, _) = broadcast::channel(16);
@@ -110,7 +132,9 @@ impl FakeControlPlane {
             shared: shared.clone(),
             pushes: pushes.clone(),
         };
-        let stats = StatsSvc { shared: shared.clone() };
+        let stats = StatsSvc {
+            shared: shared.clone(),
+        };
         tokio::spawn(async move {
             let _ = tonic::transport::Server::builder()
                 .add_service(
@@ -118,7 +142,10 @@ impl FakeControlPlane {
                         .accept_compressed(tonic::codec::CompressionEncoding::Gzip)
                         .send_compressed(tonic::codec::CompressionEncoding::Gzip),
                 )
-                .add_service(StatsServer::new(stats).accept_compressed(tonic::codec::CompressionEncoding::Gzip))
+                .add_service(
+                    StatsServer::new(stats)
+                        .accept_compressed(tonic::codec::CompressionEncoding::Gzip),
+                )
                 .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async {
                     let _ = stopped.await;
                 })
@@ -149,27 +176,43 @@ impl FakeControlPlane {
     }
 
     pub fn push_raw(&self, snap: Snapshot) {
-        *self.shared.latest.lock().unwrap() = Some(snap.clone());
+        *self.shared.latest.lock().unwrap_or_else(|p| p.into_inner()) = Some(snap.clone());
         let _ = self.pushes.send(snap);
     }
 
     pub fn statuses(&self) -> Vec<Status> {
-        self.shared.statuses.lock().unwrap().clone()
+        self.shared
+            .statuses
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     pub fn hellos(&self) -> Vec<bfe_proto::discovery::v1::Hello> {
-        self.shared.hellos.lock().unwrap().clone()
+        self.shared
+            .hellos
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     pub fn batches(&self) -> Vec<Batch> {
-        self.shared.batches.lock().unwrap().clone()
+        self.shared
+            .batches
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Waits until a status for `version` in `state` arrives.
     pub async fn wait_status(&self, version: u64, state: i32, within: Duration) -> Option<Status> {
         let deadline = tokio::time::Instant::now() + within;
         while tokio::time::Instant::now() < deadline {
-            if let Some(s) = self.statuses().into_iter().find(|s| s.version == version && s.state == state) {
+            if let Some(s) = self
+                .statuses()
+                .into_iter()
+                .find(|s| s.version == version && s.state == state)
+            {
                 return Some(s);
             }
             tokio::time::sleep(Duration::from_millis(20)).await;

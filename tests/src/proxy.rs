@@ -64,7 +64,9 @@ impl TestProxy {
             limits: Limits::default(),
             shutdown_timeout: Duration::from_secs(5),
         };
-        let running = bfe_dataplane::start(settings).await.expect("data plane starts");
+        let running = bfe_dataplane::start(settings)
+            .await
+            .expect("data plane starts");
         Self {
             addr: running.http[0],
             admin: running.admin.expect("admin bound"),

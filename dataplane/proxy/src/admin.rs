@@ -60,7 +60,11 @@ impl Admin {
             "/readyz" if *self.draining.borrow() => {
                 text(StatusCode::SERVICE_UNAVAILABLE, "draining\n", "text/plain")
             }
-            "/readyz" if !self.live.is_ready() => text(StatusCode::SERVICE_UNAVAILABLE, "no config yet\n", "text/plain"),
+            "/readyz" if !self.live.is_ready() => text(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "no config yet\n",
+                "text/plain",
+            ),
             "/readyz" => text(StatusCode::OK, "ready\n", "text/plain"),
             "/metrics" => {
                 self.metrics.set_backends(&self.live.health().snapshot());

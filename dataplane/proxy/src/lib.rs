@@ -59,7 +59,13 @@ pub async fn start(settings: Settings) -> Result<Running, StartError> {
     let (snapshot, version, ready, stamp) = initial_config(&settings.source)?;
     metrics.config_installed(1, &snapshot.hash);
     let health = Arc::new(health::Health::default());
-    let live = Arc::new(Live::new(snapshot, version, ready, modules::Registry::standard(), health));
+    let live = Arc::new(Live::new(
+        snapshot,
+        version,
+        ready,
+        modules::Registry::standard(),
+        health,
+    ));
     let stats = match &settings.source {
         ConfigSource::Managed(_) => Some(Arc::new(agent::stats::Aggregator::default())),
         ConfigSource::File { .. } => None,
@@ -112,12 +118,28 @@ pub async fn start(settings: Settings) -> Result<Running, StartError> {
     }
     match &settings.source {
         ConfigSource::File { path, poll } => {
-            tokio::spawn(reload::watch_file(path.clone(), stamp, live.clone(), metrics.clone(), *poll, stop_rx.clone()));
+            tokio::spawn(reload::watch_file(
+                path.clone(),
+                stamp,
+                live.clone(),
+                metrics.clone(),
+                *poll,
+                stop_rx.clone(),
+            ));
         }
         ConfigSource::Managed(agent_settings) => {
-            tokio::spawn(agent::run(agent_settings.clone(), live.clone(), metrics.clone(), stop_rx.clone()));
+            tokio::spawn(agent::run(
+                agent_settings.clone(),
+                live.clone(),
+                metrics.clone(),
+                stop_rx.clone(),
+            ));
             if let Some(stats) = stats {
-                tokio::spawn(agent::stats::report(agent_settings.clone(), stats, stop_rx.clone()));
+                tokio::spawn(agent::stats::report(
+                    agent_settings.clone(),
+                    stats,
+                    stop_rx.clone(),
+                ));
             }
         }
     }
@@ -172,7 +194,17 @@ pub async fn start(settings: Settings) -> Result<Running, StartError> {
 
 /// The config to start with: the file (standalone), or the cached version (managed; an empty
 /// placeholder, not ready, when there is none).
-fn initial_config(source: &ConfigSource) -> Result<(bfe_config::Snapshot, Option<u64>, bool, Option<reload::Stamp>), StartError> {
+fn initial_config(
+    source: &ConfigSource,
+) -> Result<
+    (
+        bfe_config::Snapshot,
+        Option<u64>,
+        bool,
+        Option<reload::Stamp>,
+    ),
+    StartError,
+> {
     match source {
         ConfigSource::File { path, .. } => {
             let stamp = reload::stamp(path);
@@ -190,18 +222,24 @@ fn initial_config(source: &ConfigSource) -> Result<(bfe_config::Snapshot, Option
             if let Some(c) = cached {
                 match bfe_config::compile(&c.snapshot) {
                     Ok(s) => {
-                        tracing::info!(version = c.version, "Serving the cached config until the control plane answers.");
+                        tracing::info!(
+                            version = c.version,
+                            "Serving the cached config until the control plane answers."
+                        );
                         return Ok((s, Some(c.version), true, None));
                     }
-                    Err(v) => tracing::error!(violations = %v, "The cached config no longer compiles; ignoring it."),
+                    Err(v) => {
+                        tracing::error!(violations = %v, "The cached config no longer compiles; ignoring it.")
+                    }
                 }
             }
-            let empty = bfe_config::compile(&bfe_config::RawSnapshot::default()).map_err(|violations| {
-                reload::LoadError::Invalid {
-                    path: a.cache_dir.clone(),
-                    violations,
-                }
-            })?;
+            let empty =
+                bfe_config::compile(&bfe_config::RawSnapshot::default()).map_err(|violations| {
+                    reload::LoadError::Invalid {
+                        path: a.cache_dir.clone(),
+                        violations,
+                    }
+                })?;
             Ok((empty, None, false, None))
         }
     }

@@ -40,7 +40,13 @@ pub struct Live {
 impl Live {
     /// Starts with `snapshot`; `ready` is false when it is only a placeholder (a managed node
     /// that has no config yet serves 404s and reports not ready).
-    pub fn new(snapshot: Snapshot, version: Option<u64>, ready: bool, registry: Registry, health: Arc<Health>) -> Self {
+    pub fn new(
+        snapshot: Snapshot,
+        version: Option<u64>,
+        ready: bool,
+        registry: Registry,
+        health: Arc<Health>,
+    ) -> Self {
         let chains = registry.build(&snapshot);
         health.reconcile(&snapshot);
         let view = View::build(&snapshot, &health, None, None);

@@ -6,8 +6,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use bfe_dataplane::reload::{self, LoadError};
 use bfe_dataplane::agent::AgentSettings;
+use bfe_dataplane::reload::{self, LoadError};
 use bfe_dataplane::settings::{ConfigSource, Limits, Settings};
 use clap::Parser;
 

@@ -33,14 +33,32 @@ async fn a_pushed_version_is_acked_activated_persisted_and_served() {
     let cp = FakeControlPlane::start().await;
     let cache = tempfile::tempdir().unwrap();
     let node = TestProxy::start_managed(&cp.url(), "node-1", cache.path()).await;
-    assert_eq!(get(node.admin, "x", "/readyz").await.status, 503, "no config yet");
+    assert_eq!(
+        get(node.admin, "x", "/readyz").await.status,
+        503,
+        "no config yet"
+    );
     assert_eq!(get(node.addr, "a.test", "/").await.status, 404);
 
     cp.push(1, &snapshot(origin.addr));
-    let active = cp.wait_status(1, State::Active as i32, Duration::from_secs(5)).await;
+    let active = cp
+        .wait_status(1, State::Active as i32, Duration::from_secs(5))
+        .await;
     assert!(active.is_some(), "statuses: {:?}", cp.statuses());
-    let states: Vec<i32> = cp.statuses().iter().filter(|s| s.version == 1).map(|s| s.state).collect();
-    assert_eq!(states, [State::Received as i32, State::Ack as i32, State::Active as i32]);
+    let states: Vec<i32> = cp
+        .statuses()
+        .iter()
+        .filter(|s| s.version == 1)
+        .map(|s| s.state)
+        .collect();
+    assert_eq!(
+        states,
+        [
+            State::Received as i32,
+            State::Ack as i32,
+            State::Active as i32
+        ]
+    );
     let hello = &cp.hellos()[0];
     assert_eq!(hello.node_id, "node-1");
     assert_eq!(hello.labels.get("zone").map(String::as_str), Some("test"));
@@ -50,7 +68,8 @@ async fn a_pushed_version_is_acked_activated_persisted_and_served() {
     assert_eq!(get(node.addr, "a.test", "/").await.status, 200);
     assert_eq!(get(node.admin, "x", "/readyz").await.status, 200);
     assert_eq!(get(node.admin, "x", "/config").await.json()["version"], 1);
-    let cached: serde_json::Value = serde_json::from_slice(&std::fs::read(&node.config_path).unwrap()).unwrap();
+    let cached: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&node.config_path).unwrap()).unwrap();
     assert_eq!(cached["version"], 1, "persisted before ACTIVE was sent");
     node.shutdown().await;
 }
@@ -62,16 +81,35 @@ async fn invalid_or_corrupt_versions_are_nacked_and_the_old_one_keeps_serving() 
     let cache = tempfile::tempdir().unwrap();
     let node = TestProxy::start_managed(&cp.url(), "node-2", cache.path()).await;
     cp.push(1, &snapshot(origin.addr));
-    assert!(cp.wait_status(1, State::Active as i32, Duration::from_secs(5)).await.is_some());
+    assert!(
+        cp.wait_status(1, State::Active as i32, Duration::from_secs(5))
+            .await
+            .is_some()
+    );
 
     let mut bad = snapshot(origin.addr);
     bad.tenants[0].routes.advanced[0].condition = "req_hots_in(\"a\")".to_owned();
     cp.push(2, &bad);
-    let nack = cp.wait_status(2, State::Nack as i32, Duration::from_secs(5)).await.expect("NACK");
+    let nack = cp
+        .wait_status(2, State::Nack as i32, Duration::from_secs(5))
+        .await
+        .expect("NACK");
     assert_eq!(nack.violations.len(), 1);
-    assert_eq!(nack.violations[0].path, "tenants[0].routes.advanced[0].condition");
-    assert!(nack.violations[0].message.contains("unknown primitive 'req_hots_in'"), "{nack:?}");
-    assert!(cp.statuses().iter().all(|s| !(s.version == 2 && s.state == State::Active as i32)));
+    assert_eq!(
+        nack.violations[0].path,
+        "tenants[0].routes.advanced[0].condition"
+    );
+    assert!(
+        nack.violations[0]
+            .message
+            .contains("unknown primitive 'req_hots_in'"),
+        "{nack:?}"
+    );
+    assert!(
+        cp.statuses()
+            .iter()
+            .all(|s| !(s.version == 2 && s.state == State::Active as i32))
+    );
 
     let good = snapshot(origin.addr);
     cp.push_raw(Snapshot {
@@ -80,7 +118,10 @@ async fn invalid_or_corrupt_versions_are_nacked_and_the_old_one_keeps_serving() 
         body: good.canonical_json(),
         committed_unix_ms: 0,
     });
-    let nack = cp.wait_status(3, State::Nack as i32, Duration::from_secs(5)).await.expect("NACK");
+    let nack = cp
+        .wait_status(3, State::Nack as i32, Duration::from_secs(5))
+        .await
+        .expect("NACK");
     assert!(nack.message.contains("hash mismatch"), "{nack:?}");
 
     assert_eq!(node.version(), Some(1), "still on the last good version");
@@ -96,13 +137,21 @@ async fn a_node_keeps_serving_without_its_control_plane_and_boots_from_its_cache
     let cache = tempfile::tempdir().unwrap();
     let node = TestProxy::start_managed(&cp.url(), "node-3", cache.path()).await;
     cp.push(1, &snapshot(origin.addr));
-    assert!(cp.wait_status(1, State::Active as i32, Duration::from_secs(5)).await.is_some());
+    assert!(
+        cp.wait_status(1, State::Active as i32, Duration::from_secs(5))
+            .await
+            .is_some()
+    );
 
     cp.stop();
     drop(cp);
     tokio::time::sleep(Duration::from_millis(200)).await;
     for _ in 0..5 {
-        assert_eq!(get(node.addr, "a.test", "/").await.status, 200, "serving with the control plane gone");
+        assert_eq!(
+            get(node.addr, "a.test", "/").await.status,
+            200,
+            "serving with the control plane gone"
+        );
     }
     node.shutdown().await;
 
@@ -122,8 +171,15 @@ async fn a_node_keeps_serving_without_its_control_plane_and_boots_from_its_cache
     assert_eq!(cp.hellos()[0].held_version, 1);
     let other = Origin::start("other").await;
     cp.push(2, &snapshot(other.addr));
-    assert!(cp.wait_status(2, State::Active as i32, Duration::from_secs(5)).await.is_some());
-    assert_eq!(get(node.addr, "a.test", "/").await.json()["backend"], "other");
+    assert!(
+        cp.wait_status(2, State::Active as i32, Duration::from_secs(5))
+            .await
+            .is_some()
+    );
+    assert_eq!(
+        get(node.addr, "a.test", "/").await.json()["backend"],
+        "other"
+    );
     node.shutdown().await;
 }
 
@@ -134,7 +190,11 @@ async fn request_statistics_reach_the_control_plane_exactly() {
     let cache = tempfile::tempdir().unwrap();
     let node = TestProxy::start_managed(&cp.url(), "node-4", cache.path()).await;
     cp.push(7, &snapshot(origin.addr));
-    assert!(cp.wait_status(7, State::Active as i32, Duration::from_secs(5)).await.is_some());
+    assert!(
+        cp.wait_status(7, State::Active as i32, Duration::from_secs(5))
+            .await
+            .is_some()
+    );
     for _ in 0..25 {
         assert_eq!(get(node.addr, "a.test", "/").await.status, 200);
     }
@@ -156,16 +216,29 @@ async fn request_statistics_reach_the_control_plane_exactly() {
         }
         (ok, missing)
     };
-    assert!(wait_until(|| counted(&cp) == (25, 4), Duration::from_secs(5)).await, "{:?}", counted(&cp));
+    assert!(
+        wait_until(|| counted(&cp) == (25, 4), Duration::from_secs(5)).await,
+        "{:?}",
+        counted(&cp)
+    );
     let batches = cp.batches();
     let seqs: Vec<u64> = batches.iter().map(|b| b.sequence).collect();
-    assert!(seqs.windows(2).all(|w| w[1] > w[0]), "increasing sequences {seqs:?}");
-    assert!(batches.iter().all(|b| b.node_id == "node-4" && !b.boot_id.is_empty()));
+    assert!(
+        seqs.windows(2).all(|w| w[1] > w[0]),
+        "increasing sequences {seqs:?}"
+    );
+    assert!(
+        batches
+            .iter()
+            .all(|b| b.node_id == "node-4" && !b.boot_id.is_empty())
+    );
     // The latency histograms are real HDR histograms that merge.
     let mut total = 0;
     for b in &batches {
         for r in b.records.iter().filter(|r| r.tenant == "t") {
-            let h: hdrhistogram::Histogram<u64> = Deserializer::new().deserialize(&mut &r.latency_hdr[..]).unwrap();
+            let h: hdrhistogram::Histogram<u64> = Deserializer::new()
+                .deserialize(&mut &r.latency_hdr[..])
+                .unwrap();
             assert_eq!(h.len(), r.requests);
             total += h.len();
         }

@@ -59,7 +59,10 @@ impl Cache {
             Err(source) => return Err(CacheError::Io { path, source }),
         };
         let cached: Cached =
-            serde_json::from_slice(&text).map_err(|source| CacheError::Decode { path: path.clone(), source })?;
+            serde_json::from_slice(&text).map_err(|source| CacheError::Decode {
+                path: path.clone(),
+                source,
+            })?;
         let actual = cached.snapshot.sha256_hex();
         if actual != cached.sha256 {
             return Err(CacheError::Hash {
@@ -80,7 +83,10 @@ impl Cache {
         };
         std::fs::create_dir_all(&self.dir).map_err(io)?;
         let tmp = self.dir.join(format!("{FILE}.tmp"));
-        let bytes = serde_json::to_vec(cached).map_err(|source| CacheError::Decode { path: path.clone(), source })?;
+        let bytes = serde_json::to_vec(cached).map_err(|source| CacheError::Decode {
+            path: path.clone(),
+            source,
+        })?;
         {
             let mut f = std::fs::File::create(&tmp).map_err(io)?;
             f.write_all(&bytes).map_err(io)?;
@@ -114,7 +120,9 @@ mod tests {
         cache.store(&cached).unwrap();
         let back = cache.load().unwrap().unwrap();
         assert_eq!(back.version, 7);
-        let text = std::fs::read_to_string(cache.path()).unwrap().replace("\"version\":7", "\"version\":7,\"x\":1");
+        let text = std::fs::read_to_string(cache.path())
+            .unwrap()
+            .replace("\"version\":7", "\"version\":7,\"x\":1");
         std::fs::write(cache.path(), text.replace(&cached.sha256, &"0".repeat(64))).unwrap();
         assert!(matches!(cache.load(), Err(CacheError::Hash { .. })));
         let _ = std::fs::remove_dir_all(dir);

@@ -60,7 +60,12 @@ pub fn endpoint(url: &str) -> Result<Endpoint, tonic::transport::Error> {
 }
 
 /// Runs the discovery stream until `stop`, reconnecting forever.
-pub async fn run(settings: AgentSettings, live: Arc<Live>, metrics: Arc<Metrics>, mut stop: watch::Receiver<bool>) {
+pub async fn run(
+    settings: AgentSettings,
+    live: Arc<Live>,
+    metrics: Arc<Metrics>,
+    mut stop: watch::Receiver<bool>,
+) {
     let cache = Arc::new(Cache::new(settings.cache_dir.clone()));
     let mut backoff = Duration::from_millis(200);
     loop {
@@ -71,7 +76,9 @@ pub async fn run(settings: AgentSettings, live: Arc<Live>, metrics: Arc<Metrics>
         };
         match result {
             Ok(()) => {}
-            Err(e) => tracing::warn!(error = %e, url = %settings.url, "Control-plane stream ended; serving the current config meanwhile."),
+            Err(e) => {
+                tracing::warn!(error = %e, url = %settings.url, "Control-plane stream ended; serving the current config meanwhile.")
+            }
         }
         // A stream that lived a while resets the backoff.
         if started.elapsed() > Duration::from_secs(30) {
@@ -87,7 +94,12 @@ pub async fn run(settings: AgentSettings, live: Arc<Live>, metrics: Arc<Metrics>
     }
 }
 
-async fn session(settings: &AgentSettings, live: &Arc<Live>, metrics: &Arc<Metrics>, cache: &Arc<Cache>) -> Result<(), SessionError> {
+async fn session(
+    settings: &AgentSettings,
+    live: &Arc<Live>,
+    metrics: &Arc<Metrics>,
+    cache: &Arc<Cache>,
+) -> Result<(), SessionError> {
     let channel: Channel = endpoint(&settings.url)
         .map_err(|e| SessionError::Url(e.to_string()))?
         .connect()
@@ -104,7 +116,11 @@ async fn session(settings: &AgentSettings, live: &Arc<Live>, metrics: &Arc<Metri
         build: build_info(),
         capabilities: vec!["snapshot-json".to_owned(), "stats-hdr".to_owned()],
         held_version: held.version.unwrap_or(0),
-        held_sha256: if held.version.is_some() { held.snapshot.hash.clone() } else { String::new() },
+        held_sha256: if held.version.is_some() {
+            held.snapshot.hash.clone()
+        } else {
+            String::new()
+        },
         token: settings.token.clone().unwrap_or_default(),
     };
     let _ = tx.send(msg(node_message::Msg::Hello(hello))).await;
@@ -123,7 +139,9 @@ async fn session(settings: &AgentSettings, live: &Arc<Live>, metrics: &Arc<Metri
         let (tx, live, metrics, cache) = (tx.clone(), live.clone(), metrics.clone(), cache.clone());
         tokio::spawn(async move {
             while latest_rx.changed().await.is_ok() {
-                let Some(snap) = latest_rx.borrow_and_update().clone() else { continue };
+                let Some(snap) = latest_rx.borrow_and_update().clone() else {
+                    continue;
+                };
                 apply(snap, &tx, &live, &metrics, &cache).await;
             }
         })
@@ -135,7 +153,11 @@ async fn session(settings: &AgentSettings, live: &Arc<Live>, metrics: &Arc<Metri
             loop {
                 tick.tick().await;
                 let hb = pb::Heartbeat { unix_ms: unix_ms() };
-                if tx.send(msg(node_message::Msg::Heartbeat(hb))).await.is_err() {
+                if tx
+                    .send(msg(node_message::Msg::Heartbeat(hb)))
+                    .await
+                    .is_err()
+                {
                     return;
                 }
             }
@@ -143,7 +165,9 @@ async fn session(settings: &AgentSettings, live: &Arc<Live>, metrics: &Arc<Metri
     };
     let result = loop {
         match inbound.message().await {
-            Ok(Some(ControlMessage { msg: Some(control_message::Msg::Snapshot(s)) })) => {
+            Ok(Some(ControlMessage {
+                msg: Some(control_message::Msg::Snapshot(s)),
+            })) => {
                 let _ = latest_tx.send(Some(s));
             }
             Ok(Some(_)) => {}
@@ -160,7 +184,12 @@ fn msg(m: node_message::Msg) -> NodeMessage {
     NodeMessage { msg: Some(m) }
 }
 
-fn status(snap: &pb::Snapshot, state: State, message: String, violations: Vec<pb::Violation>) -> NodeMessage {
+fn status(
+    snap: &pb::Snapshot,
+    state: State,
+    message: String,
+    violations: Vec<pb::Violation>,
+) -> NodeMessage {
     msg(node_message::Msg::Status(pb::Status {
         version: snap.version,
         sha256: snap.sha256.clone(),
@@ -171,24 +200,53 @@ fn status(snap: &pb::Snapshot, state: State, message: String, violations: Vec<pb
 }
 
 /// Verifies, compiles, installs and persists one pushed version, reporting each step.
-async fn apply(snap: pb::Snapshot, tx: &mpsc::Sender<NodeMessage>, live: &Live, metrics: &Metrics, cache: &Arc<Cache>) {
-    let _ = tx.send(status(&snap, State::Received, String::new(), Vec::new())).await;
+async fn apply(
+    snap: pb::Snapshot,
+    tx: &mpsc::Sender<NodeMessage>,
+    live: &Live,
+    metrics: &Metrics,
+    cache: &Arc<Cache>,
+) {
+    let _ = tx
+        .send(status(&snap, State::Received, String::new(), Vec::new()))
+        .await;
     let current = live.current();
     if current.version == Some(snap.version) && current.snapshot.hash == snap.sha256 {
-        let _ = tx.send(status(&snap, State::Active, "already active".to_owned(), Vec::new())).await;
+        let _ = tx
+            .send(status(
+                &snap,
+                State::Active,
+                "already active".to_owned(),
+                Vec::new(),
+            ))
+            .await;
         return;
     }
-    let nack = |message: String, violations: Vec<pb::Violation>| status(&snap, State::Nack, message, violations);
+    let nack = |message: String, violations: Vec<pb::Violation>| {
+        status(&snap, State::Nack, message, violations)
+    };
     let actual = hex(&Sha256::digest(&snap.body));
     if actual != snap.sha256 {
-        let _ = tx.send(nack(format!("hash mismatch: body hashes to {actual}"), Vec::new())).await;
+        let _ = tx
+            .send(nack(
+                format!("hash mismatch: body hashes to {actual}"),
+                Vec::new(),
+            ))
+            .await;
         return;
     }
     let body = snap.body.clone();
     let compiled = tokio::task::spawn_blocking(move || {
-        let raw: RawSnapshot = serde_json::from_slice(&body).map_err(|e| (format!("invalid snapshot document: {e}"), Vec::new()))?;
+        let raw: RawSnapshot = serde_json::from_slice(&body)
+            .map_err(|e| (format!("invalid snapshot document: {e}"), Vec::new()))?;
         let snapshot = bfe_config::compile(&raw).map_err(|v| {
-            let list = v.iter().map(|v| pb::Violation { path: v.path.clone(), message: v.message.clone() }).collect();
+            let list = v
+                .iter()
+                .map(|v| pb::Violation {
+                    path: v.path.clone(),
+                    message: v.message.clone(),
+                })
+                .collect();
             (format!("{} violation(s)", v.len()), list)
         })?;
         Ok::<_, (String, Vec<pb::Violation>)>((raw, snapshot))
@@ -203,11 +261,15 @@ async fn apply(snap: pb::Snapshot, tx: &mpsc::Sender<NodeMessage>, live: &Live, 
             return;
         }
         Err(e) => {
-            let _ = tx.send(nack(format!("compile task failed: {e}"), Vec::new())).await;
+            let _ = tx
+                .send(nack(format!("compile task failed: {e}"), Vec::new()))
+                .await;
             return;
         }
     };
-    let _ = tx.send(status(&snap, State::Ack, String::new(), Vec::new())).await;
+    let _ = tx
+        .send(status(&snap, State::Ack, String::new(), Vec::new()))
+        .await;
     let hash = snapshot.hash.clone();
     let generation = live.install_versioned(snapshot, Some(snap.version));
     metrics.reload(true);
@@ -228,7 +290,9 @@ async fn apply(snap: pb::Snapshot, tx: &mpsc::Sender<NodeMessage>, live: &Live, 
         Err(e) => format!("active but not persisted: {e}"),
     };
     tracing::info!(version = snap.version, generation, "Config version active.");
-    let _ = tx.send(status(&snap, State::Active, message, Vec::new())).await;
+    let _ = tx
+        .send(status(&snap, State::Active, message, Vec::new()))
+        .await;
 }
 
 pub fn unix_ms() -> i64 {

@@ -56,7 +56,9 @@ impl Aggregator {
         let agg = match map.get_mut(&key) {
             Some(a) => a,
             None => {
-                let Ok(latency_us) = Histogram::new_with_bounds(1, 3_600_000_000, 2) else { return };
+                let Ok(latency_us) = Histogram::new_with_bounds(1, 3_600_000_000, 2) else {
+                    return;
+                };
                 map.entry(key).or_insert(Agg {
                     requests: 0,
                     request_bytes: 0,
@@ -94,7 +96,11 @@ impl Aggregator {
                     requests: a.requests,
                     request_bytes: a.request_bytes,
                     response_bytes: a.response_bytes,
-                    errors: a.errors.into_iter().map(|(c, n)| (c.to_owned(), n)).collect(),
+                    errors: a
+                        .errors
+                        .into_iter()
+                        .map(|(c, n)| (c.to_owned(), n))
+                        .collect(),
                     latency_hdr: hdr,
                 }
             })
@@ -114,7 +120,11 @@ fn status_class(status: u16) -> &'static str {
 }
 
 /// Every interval: close the current batch, then deliver all pending batches in order.
-pub async fn report(settings: AgentSettings, agg: Arc<Aggregator>, mut stop: watch::Receiver<bool>) {
+pub async fn report(
+    settings: AgentSettings,
+    agg: Arc<Aggregator>,
+    mut stop: watch::Receiver<bool>,
+) {
     let boot_id = format!("{:016x}", rand::random::<u64>());
     let mut sequence = 0u64;
     let mut pending: VecDeque<Batch> = VecDeque::new();
@@ -154,12 +164,23 @@ pub async fn report(settings: AgentSettings, agg: Arc<Aggregator>, mut stop: wat
     }
 }
 
-async fn deliver(settings: &AgentSettings, client: &mut Option<StatsClient<tonic::transport::Channel>>, pending: &mut VecDeque<Batch>) {
+async fn deliver(
+    settings: &AgentSettings,
+    client: &mut Option<StatsClient<tonic::transport::Channel>>,
+    pending: &mut VecDeque<Batch>,
+) {
     while let Some(batch) = pending.front() {
         if client.is_none() {
-            let Ok(endpoint) = super::endpoint(&settings.url) else { return };
+            let Ok(endpoint) = super::endpoint(&settings.url) else {
+                return;
+            };
             match endpoint.connect().await {
-                Ok(ch) => *client = Some(StatsClient::new(ch).send_compressed(tonic::codec::CompressionEncoding::Gzip)),
+                Ok(ch) => {
+                    *client = Some(
+                        StatsClient::new(ch)
+                            .send_compressed(tonic::codec::CompressionEncoding::Gzip),
+                    )
+                }
                 Err(e) => {
                     tracing::debug!(error = %e, "Statistics: control plane unreachable; will retry.");
                     return;
