@@ -37,9 +37,11 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
-    /// SQLite has one writer at a time; queueing commits here instead of in SQLite's busy
-    /// handler keeps 50 concurrent writers from timing out. PostgreSQL serializes on the
-    /// `config_head` row lock instead, which also covers several replicas.
+    /// Commits of this process queue here, before taking a connection: SQLite has one writer
+    /// at a time (queueing here rather than in its busy handler keeps 50 concurrent writers
+    /// from timing out), and on PostgreSQL a queue of writers blocked on the `config_head` row
+    /// lock would otherwise hold pool connections that readers need. Replicas still serialize
+    /// on that row lock.
     write_lock: Arc<tokio::sync::Mutex<()>>,
 }
 
@@ -131,12 +133,9 @@ impl Store {
         self.pool.close().await;
     }
 
-    /// Serializes writers of one process for SQLite; a no-op guard for PostgreSQL.
-    async fn writer(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
-        match self.backend {
-            Backend::Sqlite => Some(self.write_lock.lock().await),
-            Backend::Postgres => None,
-        }
+    /// Serializes the writers of this process (see `write_lock`).
+    async fn writer(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.write_lock.lock().await
     }
 }
 

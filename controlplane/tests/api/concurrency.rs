@@ -69,3 +69,33 @@ both_stores! {
         assert_eq!(hosts, 1 + WRITERS / 2);
     }
 }
+
+both_stores! {
+    async fn two_replicas_share_one_history(h) {
+        // Two stores with their own pools stand for two control-plane processes: they serialize
+        // on the database (PostgreSQL's row lock, SQLite's write lock), not on a process mutex.
+        h.seed().await;
+        let (other_app, other_store) = h.replica().await;
+        let other = Harness { app: other_app, store: other_store.clone(), pg_url: None, sqlite_path: None };
+        let (h, other) = (std::sync::Arc::new(h), std::sync::Arc::new(other));
+        let mut tasks = Vec::new();
+        for i in 0..40 {
+            let target = if i % 2 == 0 { h.clone() } else { other.clone() };
+            tasks.push(tokio::spawn(async move {
+                let r = target.post("/api/v1/clusters", cluster(&format!("r{i}"))).await;
+                assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+            }));
+        }
+        for t in tasks {
+            t.await.expect("writer");
+        }
+        assert_eq!(h.head().await, 41);
+        assert_eq!(other.head().await, 41);
+        let list = other.get("/api/v1/versions?limit=1000").await.expect(StatusCode::OK);
+        let numbers: Vec<i64> = list.body["items"].as_array().expect("items").iter().filter_map(|v| v["number"].as_i64()).collect();
+        assert_eq!(numbers, (1..=41).rev().collect::<Vec<_>>());
+        let clusters = h.get("/api/v1/clusters?limit=1000").await.body;
+        assert_eq!(clusters["items"].as_array().map(Vec::len), Some(42));
+        other_store.close().await;
+    }
+}

@@ -30,6 +30,8 @@ pub struct Harness {
     pub store: Store,
     /// The throwaway database's URL, for PostgreSQL runs.
     pub pg_url: Option<String>,
+    /// The database file, for SQLite runs.
+    pub sqlite_path: Option<std::path::PathBuf>,
 }
 
 /// A response, its body parsed as JSON (`Value::Null` when empty or not JSON).
@@ -76,17 +78,16 @@ where
     let result = match db {
         Db::Sqlite => {
             let dir = tempfile::tempdir().expect("temp dir");
-            let store = Store::open_sqlite(&dir.path().join("cp.db"))
-                .await
-                .expect("open sqlite");
-            let r = run_bounded(store.clone(), None, test).await;
+            let path = dir.path().join("cp.db");
+            let store = Store::open_sqlite(&path).await.expect("open sqlite");
+            let r = run_bounded(store.clone(), None, Some(path), test).await;
             store.close().await;
             r
         }
         Db::Postgres => {
             let db = PgDb::create().await;
             let store = Store::open_postgres(&db.url).await.expect("open postgres");
-            let r = run_bounded(store.clone(), Some(db.url.clone()), test).await;
+            let r = run_bounded(store.clone(), Some(db.url.clone()), None, test).await;
             store.close().await;
             db.drop().await;
             r
@@ -134,6 +135,7 @@ impl PgDb {
 async fn run_bounded<F, Fut>(
     store: Store,
     pg_url: Option<String>,
+    sqlite_path: Option<std::path::PathBuf>,
     test: F,
 ) -> Result<(), Box<dyn std::any::Any + Send + 'static>>
 where
@@ -147,6 +149,7 @@ where
         app: app(AppState::new(store.clone())),
         store,
         pg_url,
+        sqlite_path,
     };
     let task = tokio::spawn(async move {
         tokio::time::timeout(TEST_TIMEOUT, test(h))
@@ -264,6 +267,16 @@ impl Harness {
             r.body["id"].as_i64().expect("id"),
             r.body["token"].as_str().expect("secret").to_owned(),
         )
+    }
+
+    /// Another replica: a second store (its own pool) on the same database, and its app.
+    pub async fn replica(&self) -> (Router, Store) {
+        let store = match (&self.pg_url, &self.sqlite_path) {
+            (Some(url), _) => Store::open_postgres(url).await.expect("open replica"),
+            (None, Some(path)) => Store::open_sqlite(path).await.expect("open replica"),
+            (None, None) => panic!("no database location"),
+        };
+        (app(AppState::new(store.clone())), store)
     }
 
     /// The newest version number (0 when none).
