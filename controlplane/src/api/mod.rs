@@ -50,6 +50,8 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
         description = "Validated, versioned configuration of the BFE-style load balancer. \
             Every error has the body {\"error\": …, \"violations\": [{\"path\": …, \"message\": …}]}."
     ),
+    // Types only used as path parameters are not collected from the handlers.
+    components(schemas(crate::service::RuleList)),
     modifiers(&BearerAuth),
     security(("bearer" = []))
 )]
