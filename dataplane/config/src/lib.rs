@@ -14,6 +14,7 @@ pub mod modules;
 pub mod raw;
 pub mod route_table;
 pub mod snapshot;
+pub mod tls;
 
 pub use compile::compile;
 pub use error::{FieldPath, Violation, Violations};

@@ -25,6 +25,7 @@ pub struct Snapshot {
     pub tenants: Vec<Tenant>,
     pub clusters: Vec<Arc<Cluster>>,
     pub modules: Modules,
+    pub tls: crate::tls::TlsConfig,
     /// The document this was compiled from (for `/config`, persistence and diffs).
     pub raw: Arc<RawSnapshot>,
 }

@@ -5,6 +5,7 @@ mod certificates;
 mod clusters;
 mod modules;
 mod tenants;
+mod tls;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -26,6 +27,7 @@ pub fn compile(raw: &RawSnapshot) -> Result<Snapshot, Violations> {
         .collect();
     let (hosts, tenants) = tenants::compile_all(raw, &cluster_ids, &root, &mut errs);
     certificates::check_all(&raw.certificates, &root.field("certificates"), &mut errs);
+    let tls = tls::compile(raw, &root.field("tls"), &mut errs);
     let modules = modules::compile_global(&raw.modules, &root.field("modules"), &mut errs);
 
     if !errs.is_empty() {
@@ -37,6 +39,7 @@ pub fn compile(raw: &RawSnapshot) -> Result<Snapshot, Violations> {
         tenants,
         clusters: clusters.into_iter().map(Arc::new).collect(),
         modules,
+        tls,
         raw: Arc::new(raw.clone()),
     })
 }

@@ -5,6 +5,7 @@
 mod cluster;
 mod modules;
 mod tenant;
+mod tls;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -15,6 +16,7 @@ pub use cluster::{
     RetryLevel,
 };
 pub use modules::{AccessLogFormat, RawAccessLog, RawGlobalModules, RawTenantModules};
+pub use tls::RawTls;
 pub use tenant::{ADVANCED_MODE, RawAdvancedRule, RawBasicRule, RawRoutes, RawTenant};
 
 /// One whole configuration: what `dataplane --config FILE` reads and what a control-plane
@@ -34,6 +36,9 @@ pub struct RawSnapshot {
     pub clusters: Vec<RawCluster>,
     #[serde(default)]
     pub certificates: Vec<RawCertificate>,
+    /// TLS rules: certificate per VIP/SNI, ALPN, client authentication.
+    #[serde(default)]
+    pub tls: RawTls,
     /// Module settings and rules of the global scope (they run before any tenant's).
     #[serde(default)]
     pub modules: RawGlobalModules,
