@@ -3,10 +3,20 @@
 //! list), so handler order never depends on config order.
 
 mod access_log;
+mod block;
+mod header;
+mod logid;
+mod rate_limit;
+mod redirect;
+mod rewrite;
+mod scopes;
+mod trust_clientip;
 
 use std::sync::Arc;
 
 use bfe_config::Snapshot;
+
+use self::scopes::Scopes;
 
 use crate::pipeline::{
     Chains, ConnFilter, ConnPhase, FinishFilter, ForwardFilter, Named, RequestFilter,
@@ -29,26 +39,40 @@ pub struct Registry {
 pub struct ChainBuilder<'a> {
     module: &'static str,
     chains: &'a mut Chains,
+    scopes: &'a Arc<Scopes>,
 }
 
 // === impl Registry ===
 
 impl Registry {
-    /// The standard module list. Order matters: it is the order filters run at each point.
+    /// The standard module list. Order matters: it is the order filters run at each point
+    /// (BFE's compiled-in order: trust_clientip, logid, block, prison, redirect, rewrite,
+    /// header, access).
     pub fn standard() -> Self {
         Self {
-            modules: vec![Box::new(access_log::AccessLogModule::default())],
+            modules: vec![
+                Box::new(trust_clientip::TrustClientIpModule),
+                Box::new(logid::LogIdModule),
+                Box::new(block::BlockModule),
+                Box::new(rate_limit::RateLimitModule::default()),
+                Box::new(redirect::RedirectModule),
+                Box::new(rewrite::RewriteModule),
+                Box::new(header::HeaderModule::default()),
+                Box::new(access_log::AccessLogModule::default()),
+            ],
         }
     }
 
     pub fn build(&self, snapshot: &Snapshot) -> Chains {
         let mut chains = Chains::default();
+        let scopes = Arc::new(Scopes::build(snapshot));
         for m in &self.modules {
             m.register(
                 snapshot,
                 &mut ChainBuilder {
                     module: m.name(),
                     chains: &mut chains,
+                    scopes: &scopes,
                 },
             );
         }
@@ -63,6 +87,11 @@ impl Registry {
 // === impl ChainBuilder ===
 
 impl ChainBuilder<'_> {
+    /// The rule scopes of this snapshot (global, then each tenant's), shared by all modules.
+    pub fn scopes(&self) -> &Arc<Scopes> {
+        self.scopes
+    }
+
     fn named<F: ?Sized>(&self, filter: Arc<F>) -> Named<F> {
         Named {
             module: self.module,
