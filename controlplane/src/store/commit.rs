@@ -67,7 +67,15 @@ impl Store {
             .await?;
 
         let locked = Instant::now();
-        let before = load_config(&mut tx).await?;
+        let cached = self
+            .last_commit
+            .lock()
+            .ok()
+            .and_then(|c| c.as_ref().filter(|(n, _)| *n == head).map(|(_, c)| c.clone()));
+        let before = match cached {
+            Some(config) => config,
+            None => load_config(&mut tx).await?,
+        };
         let mut after = before.clone();
         plan(&before, &mut after)?;
 
@@ -186,6 +194,9 @@ impl Store {
                 .await?;
         }
         tx.commit().await?;
+        if let Ok(mut cache) = self.last_commit.lock() {
+            *cache = Some((number, commit.after.clone()));
+        }
         let ms =
             |a: Instant, b: Instant| (b.duration_since(a).as_secs_f64() * 10_000.0).round() / 10.0;
         let done = Instant::now();

@@ -43,6 +43,11 @@ pub struct Store {
     /// lock would otherwise hold pool connections that readers need. Replicas still serialize
     /// on that row lock.
     write_lock: Arc<tokio::sync::Mutex<()>>,
+    /// The resources as of the last version this process committed. A commit that finds the
+    /// head still at that version starts from here instead of reading every row again; any
+    /// other head (another replica committed) means a fresh read. Only a successful commit
+    /// fills it, and every write goes through a commit, so it never disagrees with the rows.
+    last_commit: Arc<std::sync::Mutex<Option<(i64, crate::model::Config)>>>,
 }
 
 /// Why the store could not be opened.
@@ -121,6 +126,7 @@ impl Store {
             pool,
             backend,
             write_lock: Arc::new(tokio::sync::Mutex::new(())),
+            last_commit: Arc::new(std::sync::Mutex::new(None)),
         }
     }
 
