@@ -67,11 +67,11 @@ impl Store {
             .await?;
 
         let locked = Instant::now();
-        let cached = self
-            .last_commit
-            .lock()
-            .ok()
-            .and_then(|c| c.as_ref().filter(|(n, _)| *n == head).map(|(_, c)| c.clone()));
+        let cached = self.last_commit.lock().ok().and_then(|c| {
+            c.as_ref()
+                .filter(|(n, _)| *n == head)
+                .map(|(_, c)| c.clone())
+        });
         let before = match cached {
             Some(config) => config,
             None => load_config(&mut tx).await?,
