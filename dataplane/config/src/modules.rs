@@ -78,21 +78,6 @@ impl ScopeRules {
     }
 }
 
-/// Compiles one tenant's raw module rules on their own, with paths relative to the tenant's
-/// `modules`. `compile` does the same for every tenant; this lets a caller holding only the raw
-/// rules (the data plane, until tenants carry compiled rules) get them.
-pub fn compile_tenant_rules(
-    raw: &crate::raw::RawTenantModules,
-) -> Result<TenantModules, Violations> {
-    let mut errs = Violations::default();
-    let rules = compile_scope(&scope_of_tenant(raw), &FieldPath::root(), &mut errs);
-    if errs.is_empty() {
-        Ok(rules)
-    } else {
-        Err(errs)
-    }
-}
-
 /// The rule lists of one scope, borrowed from either raw scope type.
 pub(crate) struct RawScope<'a> {
     pub block: &'a [RawBlockRule],

@@ -36,6 +36,8 @@ pub struct Tenant {
     /// Host tag names; [`crate::host_table::HostMatch::tag`] indexes this.
     pub host_tags: Vec<Arc<str>>,
     pub routes: RouteTable,
+    /// This tenant's module rules (they run after the global scope's).
+    pub modules: crate::modules::TenantModules,
 }
 
 // === impl Snapshot ===

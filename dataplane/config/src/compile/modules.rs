@@ -56,7 +56,6 @@ pub(super) fn compile_global(
 }
 
 /// One tenant's rules; `path` is the tenant's `modules`.
-#[allow(dead_code)] // Wired into compile/tenants.rs by its owner.
 pub(super) fn compile_tenant(
     raw: &RawTenantModules,
     path: &FieldPath,

@@ -92,6 +92,7 @@ fn compile_tenant(
         name: raw.name.as_str().into(),
         host_tags,
         routes: compile_routes(&raw.routes, clusters, &path.field("routes"), errs),
+        modules: super::modules::compile_tenant(&raw.modules, &path.field("modules"), errs),
     }
 }
 

@@ -16,6 +16,7 @@ pub use cluster::{
     RetryLevel,
 };
 pub use modules::{AccessLogFormat, RawAccessLog, RawGlobalModules, RawTenantModules};
+pub use crate::modules::raw::*;
 pub use tls::RawTls;
 pub use tenant::{ADVANCED_MODE, RawAdvancedRule, RawBasicRule, RawRoutes, RawTenant};
 
@@ -37,7 +38,7 @@ pub struct RawSnapshot {
     #[serde(default)]
     pub certificates: Vec<RawCertificate>,
     /// TLS rules: certificate per VIP/SNI, ALPN, client authentication.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_default")]
     pub tls: RawTls,
     /// Module settings and rules of the global scope (they run before any tenant's).
     #[serde(default)]
@@ -61,6 +62,12 @@ pub enum ParseError {
     Json(#[from] serde_json::Error),
     #[error("invalid YAML: {0}")]
     Yaml(#[from] serde_yaml_ng::Error),
+}
+
+/// Sections left at their defaults stay out of the canonical form, so adding a feature does
+/// not change the hash of configs that do not use it.
+pub(crate) fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
 }
 
 // === impl RawSnapshot ===

@@ -22,21 +22,7 @@ pub struct Scopes {
 
 impl Scopes {
     pub fn build(snapshot: &Snapshot) -> Self {
-        // Tenants do not carry compiled rules in the snapshot yet, so their rules are compiled
-        // here from the raw document (`compile` does not check them yet: a tenant whose rules
-        // fail to compile gets none, with an error logged).
-        // TODO(owner wiring): `snapshot.tenants[i].modules.clone()` once `Tenant` has them.
-        let tenants = snapshot
-            .raw
-            .tenants
-            .iter()
-            .map(|t| {
-                bfe_config::modules::compile_tenant_rules(&t.modules).unwrap_or_else(|errs| {
-                    tracing::error!(tenant = %t.name, errors = %errs, "Tenant module rules do not compile; they are ignored.");
-                    TenantModules::default()
-                })
-            })
-            .collect();
+        let tenants = snapshot.tenants.iter().map(|t| t.modules.clone()).collect();
         Self {
             global: snapshot.modules.global.clone(),
             tenants,
