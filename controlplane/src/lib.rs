@@ -7,7 +7,9 @@
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod grpc;
 pub mod model;
+pub mod publisher;
 pub mod service;
 pub mod settings;
 pub mod state;
@@ -39,6 +41,28 @@ pub enum RunError {
     },
     #[error("serving: {0}")]
     Serve(std::io::Error),
+}
+
+/// Expires stale nodes and drops old statistics, once a minute.
+async fn housekeeping(
+    store: Store,
+    node_grace: std::time::Duration,
+    retention: std::time::Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let ms = |d: std::time::Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
+    loop {
+        if let Err(e) = store.expire_nodes(ms(node_grace)).await {
+            tracing::warn!(error = %e, "Expiring stale nodes failed.");
+        }
+        if let Err(e) = store.prune_stats(ms(retention)).await {
+            tracing::warn!(error = %e, "Pruning statistics failed.");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(std::time::Duration::from_secs(60)) => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+    }
 }
 
 /// The REST API for `state`, for tests (`oneshot`) and for [`run`].
@@ -98,11 +122,59 @@ pub async fn run(
         .local_addr()
         .map_or_else(|_| settings.listen.clone(), |a| a.to_string());
     tracing::info!(%addr, "REST API listening.");
-    let app = app(AppState::new(store.clone()));
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
+    let grpc_listener = TcpListener::bind(&settings.grpc_listen)
         .await
-        .map_err(RunError::Serve)?;
+        .map_err(|source| RunError::Listen {
+            addr: settings.grpc_listen.clone(),
+            source,
+        })?;
+    let grpc_addr = grpc_listener
+        .local_addr()
+        .map_or_else(|_| settings.grpc_listen.clone(), |a| a.to_string());
+    if settings.node_token.is_none() {
+        tracing::warn!("No --node-token: any node may connect. Set one outside local development.");
+    }
+    tracing::info!(addr = %grpc_addr, "gRPC (discovery, statistics) listening.");
+    let publisher = publisher::Publisher::spawn(store.clone(), settings.database_url.clone());
+    let (discovery, stats) = grpc::services(
+        store.clone(),
+        publisher,
+        grpc::NodeAuth::new(settings.node_token.clone()),
+    );
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let housekeeping = tokio::spawn(housekeeping(
+        store.clone(),
+        settings.node_grace,
+        settings.stats_retention,
+        stop_rx.clone(),
+    ));
+    let mut grpc_stop = stop_rx.clone();
+    let grpc = tokio::spawn(
+        tonic::transport::Server::builder()
+            .http2_keepalive_interval(Some(std::time::Duration::from_secs(15)))
+            .add_service(discovery)
+            .add_service(stats)
+            .serve_with_incoming_shutdown(
+                tokio_stream::wrappers::TcpListenerStream::new(grpc_listener),
+                async move {
+                    let _ = grpc_stop.wait_for(|s| *s).await;
+                },
+            ),
+    );
+    let mut state = AppState::new(store.clone());
+    state.node_grace = settings.node_grace;
+    let app = app(state);
+    let result = axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = stop_tx.send(true);
+        })
+        .await
+        .map_err(RunError::Serve);
+    // Streams end when the server stops; nodes keep serving and reconnect elsewhere.
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), grpc).await;
+    housekeeping.abort();
+    result?;
     store.close().await;
     tracing::info!("Control plane stopped.");
     Ok(())

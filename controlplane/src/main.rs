@@ -25,6 +25,18 @@ struct Args {
     /// Secret of the first admin token (only used while no token exists).
     #[arg(long, env = "BFE_BOOTSTRAP_TOKEN", hide_env_values = true)]
     bootstrap_token: Option<String>,
+    /// gRPC listen address for data-plane nodes (config distribution, statistics).
+    #[arg(long, default_value = "127.0.0.1:9090")]
+    grpc_listen: String,
+    /// Credential every node must present (none: any node may connect).
+    #[arg(long, env = "BFE_NODE_TOKEN", hide_env_values = true)]
+    node_token: Option<String>,
+    /// Seconds after which a silent node drops out of the fleet.
+    #[arg(long, default_value_t = 3600)]
+    node_grace_secs: u64,
+    /// Hours of request statistics kept.
+    #[arg(long, default_value_t = 24)]
+    stats_retention_hours: u64,
 }
 
 #[tokio::main]
@@ -43,6 +55,10 @@ async fn main() -> anyhow::Result<()> {
         data_dir: args.data_dir,
         sqlite_path: args.sqlite_path,
         bootstrap_token: args.bootstrap_token.filter(|t| !t.is_empty()),
+        grpc_listen: args.grpc_listen,
+        node_token: args.node_token.filter(|t| !t.is_empty()),
+        node_grace: std::time::Duration::from_secs(args.node_grace_secs),
+        stats_retention: std::time::Duration::from_secs(args.stats_retention_hours * 3600),
     };
     bfe_controlplane::run(settings, shutdown_signal())
         .await

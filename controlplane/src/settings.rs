@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 /// How the control plane process runs.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Settings {
     /// REST listen address, e.g. `127.0.0.1:8080`.
     pub listen: String,
@@ -15,6 +15,29 @@ pub struct Settings {
     pub sqlite_path: Option<PathBuf>,
     /// Secret of the first admin token, instead of a random one shown once.
     pub bootstrap_token: Option<String>,
+    /// gRPC listen address for the data-plane nodes (discovery and statistics).
+    pub grpc_listen: String,
+    /// Credential nodes must present; none accepts any node (local development).
+    pub node_token: Option<String>,
+    /// Nodes not heard from for this long are dropped from the fleet.
+    pub node_grace: std::time::Duration,
+    /// How long request statistics are kept.
+    pub stats_retention: std::time::Duration,
+}
+
+impl std::fmt::Debug for Settings {
+    // Secrets stay out of logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("listen", &self.listen)
+            .field("database_url", &self.database_url.as_ref().map(|_| "<set>"))
+            .field("data_dir", &self.data_dir)
+            .field("grpc_listen", &self.grpc_listen)
+            .field("node_token", &self.node_token.as_ref().map(|_| "<set>"))
+            .field("node_grace", &self.node_grace)
+            .field("stats_retention", &self.stats_retention)
+            .finish_non_exhaustive()
+    }
 }
 
 // === impl Settings ===
@@ -35,6 +58,10 @@ impl Default for Settings {
             data_dir: PathBuf::from("./.data"),
             sqlite_path: None,
             bootstrap_token: None,
+            grpc_listen: "127.0.0.1:9090".to_owned(),
+            node_token: None,
+            node_grace: std::time::Duration::from_secs(3600),
+            stats_retention: std::time::Duration::from_secs(24 * 3600),
         }
     }
 }

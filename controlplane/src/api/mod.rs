@@ -8,10 +8,12 @@ mod changes;
 mod crud;
 mod documents;
 pub mod extract;
+mod fleet;
 mod middleware;
 mod named;
 pub mod resource;
 mod rules;
+mod stats;
 mod versions;
 
 use std::sync::Arc;
@@ -138,6 +140,9 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::list_tokens, admin::create_token))
         .routes(routes!(admin::get_token, admin::revoke_token))
         .routes(routes!(admin::list_audit))
+        .routes(routes!(fleet::list_nodes))
+        .routes(routes!(fleet::get_node))
+        .routes(routes!(stats::get_stats))
 }
 
 /// The OpenAPI document (also served at [`OPENAPI_PATH`]).

@@ -8,6 +8,7 @@ mod ops;
 mod patch;
 mod rules;
 mod scope;
+pub mod stats;
 mod violations;
 
 pub use changes::{apply_change_set, commit_change_set, rollback};

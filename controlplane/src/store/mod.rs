@@ -4,7 +4,9 @@
 
 mod audit;
 mod commit;
+mod fleet;
 mod resources;
+mod stats;
 mod tokens;
 mod versions;
 
@@ -17,6 +19,8 @@ use sqlx::any::AnyPoolOptions;
 
 pub use audit::{AuditEntry, AuditFilter, AuditRecord};
 pub use commit::{Commit, CommitMeta};
+pub use fleet::{Nack, NackViolation, NodeInfo};
+pub use stats::{StatsFilter, StatsRow};
 pub use tokens::{NewToken, TokenRow};
 pub use versions::VersionInfo;
 

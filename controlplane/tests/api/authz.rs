@@ -272,6 +272,15 @@ fn matrix() -> Vec<(Method, &'static str, Option<Value>, Need, StatusCode)> {
         (Method::GET, "/api/v1/tokens/1", None, Admin, ok),
         (Method::DELETE, "/api/v1/tokens/{tok}", None, Admin, gone),
         (Method::GET, "/api/v1/audit", None, Admin, ok),
+        (Method::GET, "/api/v1/nodes", None, Viewer, ok),
+        (
+            Method::GET,
+            "/api/v1/nodes/no-such-node",
+            None,
+            Viewer,
+            StatusCode::NOT_FOUND,
+        ),
+        (Method::GET, "/api/v1/stats", None, Viewer, ok),
         // Last: it rewinds the configuration the rows above rely on.
         (
             Method::POST,

@@ -25,7 +25,7 @@ struct Running {
 /// Starts the binary and waits for its listening address (and the token, if it prints one).
 async fn start(args: &[&str], database_url: Option<&str>) -> Running {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_controlplane"));
-    cmd.args(["--listen", "127.0.0.1:0"])
+    cmd.args(["--listen", "127.0.0.1:0", "--grpc-listen", "127.0.0.1:0"])
         .args(args)
         .env_remove("BFE_BOOTSTRAP_TOKEN")
         .env("RUST_LOG", "info")

@@ -10,6 +10,9 @@ use crate::support::*;
 /// documented without being routed, fails the test.
 const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/openapi.json"),
+    ("get", "/api/v1/nodes"),
+    ("get", "/api/v1/nodes/{node_id}"),
+    ("get", "/api/v1/stats"),
     ("get", "/api/v1/tenants"),
     ("post", "/api/v1/tenants"),
     ("get", "/api/v1/tenants/{tenant}"),
@@ -79,7 +82,7 @@ both_stores! {
         for (method, path) in &expected {
             let concrete = path
                 .replace("{tenant}", "x").replace("{cluster}", "x").replace("{certificate}", "x")
-                .replace("{number}", "1").replace("{id}", "1")
+                .replace("{number}", "1").replace("{id}", "1").replace("{node_id}", "n")
                 .replace("{list}", "advanced").replace("{index}", "0");
             let m = Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
             let res = h.call(m, &concrete, Some(ADMIN), None, &[]).await;

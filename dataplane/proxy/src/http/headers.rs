@@ -56,21 +56,30 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap, is_request: bool) {
 
 /// What the backend learns about the client.
 pub struct Forwarded<'a> {
+    /// The client after trust logic: X-Real-IP.
     pub client_ip: IpAddr,
+    /// The address this hop received the request from: appended to X-Forwarded-For (each
+    /// proxy appends its own peer, so a trusted chain is not duplicated).
+    pub peer_ip: IpAddr,
     pub secure: bool,
     pub host: Option<&'a HeaderValue>,
     pub local_port: u16,
 }
 
-/// Appends the client to X-Forwarded-For and sets X-Forwarded-Proto/-Host/-Port and X-Real-IP.
+/// Appends the peer to X-Forwarded-For and sets X-Forwarded-Proto/-Host/-Port and X-Real-IP.
 pub fn add_forwarded(headers: &mut HeaderMap, f: &Forwarded<'_>) {
     let ip = ip_value(f.client_ip);
-    let xff = match headers.get(&X_FORWARDED_FOR).and_then(|v| v.to_str().ok()) {
-        Some(prev) if !prev.trim().is_empty() => {
-            HeaderValue::from_str(&format!("{prev}, {}", f.client_ip))
-                .unwrap_or_else(|_| ip.clone())
-        }
-        _ => ip.clone(),
+    let peer = ip_value(f.peer_ip);
+    let prev: Vec<&str> = headers
+        .get_all(&X_FORWARDED_FOR)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter(|v| !v.trim().is_empty())
+        .collect();
+    let xff = if prev.is_empty() {
+        peer
+    } else {
+        HeaderValue::from_str(&format!("{}, {}", prev.join(", "), f.peer_ip)).unwrap_or(peer)
     };
     // Several XFF lines are joined into the one we write.
     headers.remove(&X_FORWARDED_FOR);
@@ -125,6 +134,7 @@ mod tests {
             &mut h,
             &Forwarded {
                 client_ip: "10.0.0.2".parse().unwrap(),
+                peer_ip: "10.0.0.2".parse().unwrap(),
                 secure: false,
                 host: Some(&host),
                 local_port: 8080,

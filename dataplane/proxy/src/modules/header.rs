@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use bfe_config::Snapshot;
 use bfe_config::modules::{HeaderAction, HeaderRule, Segment, Template, Variable};
-use http::header::{COOKIE, HOST, REFERER, SET_COOKIE, USER_AGENT};
+use http::header::{COOKIE, SET_COOKIE};
 use http::{HeaderMap, HeaderName, HeaderValue, Version, request, response};
 
 use super::scopes::Scopes;
@@ -105,19 +105,21 @@ impl RequestFilter for RequestHeaders {
 }
 
 impl ResponseFilter for ResponseHeaders {
-    fn on_response(&self, ctx: &mut RequestCtx, res: &mut response::Parts) -> ResponseDecision {
-        // Response filters do not get the request; conditions see what the context kept of
-        // it (method, URI, version, Host, Referer, User-Agent).
-        let req = request_view(ctx);
+    fn on_response(
+        &self,
+        ctx: &mut RequestCtx,
+        req: &request::Parts,
+        res: &mut response::Parts,
+    ) -> ResponseDecision {
         let mut applied = false;
         for scope in self.scopes.for_request(ctx.tenant) {
             for rule in scope.header.iter().filter(|r| !r.response.is_empty()) {
-                if !matches(rule, &req, ctx, res) {
+                if !matches(rule, req, ctx, res) {
                     continue;
                 }
                 let vars = Vars {
                     ctx,
-                    req: &req,
+                    req,
                     server_name: &self.server_name,
                 };
                 let edits = render(&rule.response, &vars);
@@ -148,25 +150,6 @@ fn matches(
     })
 }
 
-/// The request as the context remembers it.
-fn request_view(ctx: &RequestCtx) -> request::Parts {
-    let (mut p, ()) = http::Request::new(()).into_parts();
-    p.method = ctx.method.clone();
-    p.uri = ctx.uri.clone();
-    p.version = ctx.version;
-    let mut headers = HeaderMap::new();
-    for (name, value) in [
-        (HOST, &ctx.host),
-        (REFERER, &ctx.referer),
-        (USER_AGENT, &ctx.user_agent),
-    ] {
-        if let Some(v) = value {
-            headers.insert(name, v.clone());
-        }
-    }
-    p.headers = headers;
-    p
-}
 
 /// What `%variables` read.
 struct Vars<'a> {

@@ -26,7 +26,13 @@ pub trait ForwardFilter: Send + Sync {
 
 /// A filter at HandleReadResponse.
 pub trait ResponseFilter: Send + Sync {
-    fn on_response(&self, ctx: &mut RequestCtx, res: &mut response::Parts) -> ResponseDecision;
+    /// `req` is the request as forwarded (after rewrites), read-only here.
+    fn on_response(
+        &self,
+        ctx: &mut RequestCtx,
+        req: &request::Parts,
+        res: &mut response::Parts,
+    ) -> ResponseDecision;
 }
 
 /// A filter at HandleRequestFinish: observes the finished request.
@@ -109,10 +115,11 @@ impl Chains {
     pub fn run_response(
         &self,
         ctx: &mut RequestCtx,
+        req: &request::Parts,
         res: &mut response::Parts,
     ) -> ResponseDecision {
         for f in &self.read_response {
-            match f.filter.on_response(ctx, res) {
+            match f.filter.on_response(ctx, req, res) {
                 ResponseDecision::Continue => {}
                 d => return d,
             }

@@ -106,7 +106,7 @@ impl Engine {
         outcome: &Arc<BodyOutcome>,
     ) -> Outcome {
         if let Some(err) = self.check_framing(parts) {
-            return self.fail(ctx, err, outcome);
+            return self.fail(ctx, parts, err, outcome);
         }
         let active = ctx.active.clone();
         let chains = &active.chains;
@@ -126,7 +126,7 @@ impl Engine {
             },
         );
         let Some(found) = found else {
-            return self.fail(ctx, ProxyError::NoTenant, outcome);
+            return self.fail(ctx, parts, ProxyError::NoTenant, outcome);
         };
         ctx.tenant = Some(found.tenant);
         ctx.host_tag = found.tag;
@@ -146,9 +146,21 @@ impl Engine {
             },
         );
         let Some(cluster_id) = cluster_id else {
-            return self.fail(ctx, ProxyError::NoRoute, outcome);
+            return self.fail(ctx, parts, ProxyError::NoRoute, outcome);
         };
         ctx.cluster = Some(cluster_id);
+        // BFE's default forwarding headers come before the header module's rules, so a rule
+        // at HandleAfterLocation may still override them.
+        headers::add_forwarded(
+            &mut parts.headers,
+            &Forwarded {
+                client_ip: ctx.client_ip,
+                peer_ip: ctx.session.peer.ip(),
+                secure: ctx.session.secure,
+                host: ctx.host.as_ref(),
+                local_port: ctx.session.local.port(),
+            },
+        );
         ctx = match self.request_phase(RequestPhase::AfterLocation, ctx, parts, outcome) {
             Ok(c) => c,
             Err(o) => return o,
@@ -167,7 +179,7 @@ impl Engine {
         if let (Some(limit), Some(len)) = (cluster.max_request_body_bytes, declared)
             && len > limit
         {
-            return self.fail(ctx, ProxyError::BodyTooLarge, outcome);
+            return self.fail(ctx, parts, ProxyError::BodyTooLarge, outcome);
         }
         let body = ClientBody::new(
             body,
@@ -185,11 +197,11 @@ impl Engine {
             Ok(res) => res,
             Err(ForwardError::Failed(err)) => {
                 let err = outcome.error().unwrap_or(err);
-                return self.fail(ctx, err, outcome);
+                return self.fail(ctx, parts, err, outcome);
             }
             Err(ForwardError::Finished(local)) => {
                 ctx.close_after = true;
-                return self.local(ctx, local, false, outcome);
+                return self.local(ctx, parts, local, false, outcome);
             }
         };
         ctx.backend_header_at = Some(std::time::Instant::now());
@@ -197,12 +209,12 @@ impl Engine {
         // HandleReadResponse on the backend's response head.
         let (mut res_parts, res_body) = res.into_parts();
         headers::strip_hop_by_hop(&mut res_parts.headers, false);
-        match chains.run_response(&mut ctx, &mut res_parts) {
+        match chains.run_response(&mut ctx, parts, &mut res_parts) {
             ResponseDecision::Continue => {}
             ResponseDecision::Finish => ctx.close_after = true,
             ResponseDecision::Redirect(r) => {
                 let local = local_reply::redirect(&r, &ctx.method);
-                return self.local(ctx, local, false, outcome);
+                return self.local(ctx, parts, local, false, outcome);
             }
         }
         Outcome::Response(self.respond(ctx, res_parts, Inner::Upstream(res_body), outcome))
@@ -237,14 +249,14 @@ impl Engine {
         let active = ctx.active.clone();
         match active.chains.run_request(phase, &mut ctx, parts) {
             RequestDecision::Continue => Ok(ctx),
-            RequestDecision::Respond(local) => Err(self.local(ctx, local, true, outcome)),
+            RequestDecision::Respond(local) => Err(self.local(ctx, parts, local, true, outcome)),
             RequestDecision::Redirect(r) => {
                 let local = local_reply::redirect(&r, &ctx.method);
-                Err(self.local(ctx, local, false, outcome))
+                Err(self.local(ctx, parts, local, false, outcome))
             }
             RequestDecision::Finish(local) => {
                 ctx.close_after = true;
-                Err(self.local(ctx, local, false, outcome))
+                Err(self.local(ctx, parts, local, false, outcome))
             }
             RequestDecision::Close => {
                 self.finish_now(ctx, outcome);
@@ -395,15 +407,6 @@ impl Engine {
     ) -> Request<ReqBody> {
         let mut headers = parts.headers.clone();
         headers::strip_hop_by_hop(&mut headers, true);
-        headers::add_forwarded(
-            &mut headers,
-            &Forwarded {
-                client_ip: ctx.client_ip,
-                secure: ctx.session.secure,
-                host: ctx.host.as_ref(),
-                local_port: ctx.session.local.port(),
-            },
-        );
         if !headers.contains_key(HOST)
             && let Some(h) = &ctx.host
         {
@@ -416,7 +419,11 @@ impl Engine {
                 Version::HTTP_11,
             ),
             bfe_config::cluster::BackendProtocol::H2c => {
-                let authority = ctx.host_str();
+                // The Host as forwarded: a rewrite module may have changed it.
+                let authority = headers
+                    .get(HOST)
+                    .and_then(|h| h.to_str().ok())
+                    .unwrap_or_else(|| ctx.host_str());
                 let uri = Uri::builder()
                     .scheme("http")
                     .authority(if authority.is_empty() {
@@ -443,6 +450,7 @@ impl Engine {
     fn fail(
         &self,
         mut ctx: Box<RequestCtx>,
+        parts: &request::Parts,
         err: ProxyError,
         outcome: &Arc<BodyOutcome>,
     ) -> Outcome {
@@ -451,13 +459,14 @@ impl Engine {
         if err.closes_connection() {
             ctx.close_after = true;
         }
-        self.local(ctx, local_reply::error(err), true, outcome)
+        self.local(ctx, parts, local_reply::error(err), true, outcome)
     }
 
     /// Sends a local response, through HandleReadResponse when `read_response` is set.
     fn local(
         &self,
         mut ctx: Box<RequestCtx>,
+        req: &request::Parts,
         local: LocalResponse,
         read_response: bool,
         outcome: &Arc<BodyOutcome>,
@@ -465,7 +474,7 @@ impl Engine {
         let (mut parts, body) = local_reply::into_response(local).into_parts();
         if read_response {
             let active = ctx.active.clone();
-            match active.chains.run_response(&mut ctx, &mut parts) {
+            match active.chains.run_response(&mut ctx, req, &mut parts) {
                 ResponseDecision::Continue => {}
                 ResponseDecision::Finish => ctx.close_after = true,
                 ResponseDecision::Redirect(r) => {

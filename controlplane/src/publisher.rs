@@ -1,0 +1,118 @@
+//! The newest configuration version, ready to push: its canonical bytes and hash. One task
+//! per process watches the store's head — woken by PostgreSQL NOTIFY from any replica, and
+//! polling as a fallback (SQLite, or a lost LISTEN connection) — and publishes through a
+//! `watch` channel, so a burst of commits reaches each stream as its newest version only.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+use tokio::sync::watch;
+
+use crate::store::{Store, VERSIONS_CHANNEL};
+
+/// How often the head is read when no notification arrives.
+const POLL: Duration = Duration::from_millis(250);
+
+/// One version as pushed to nodes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Published {
+    pub version: i64,
+    pub sha256: String,
+    /// Canonical JSON of the snapshot: exactly the bytes `sha256` hashes.
+    pub body: Arc<Vec<u8>>,
+    pub committed_unix_ms: i64,
+}
+
+/// Subscribes streams to the newest version.
+#[derive(Clone)]
+pub struct Publisher {
+    rx: watch::Receiver<Option<Arc<Published>>>,
+}
+
+impl Publisher {
+    /// Starts watching `store`; `database_url` enables LISTEN on PostgreSQL.
+    pub fn spawn(store: Store, database_url: Option<String>) -> Self {
+        let (tx, rx) = watch::channel(None);
+        let (wake_tx, wake_rx) = tokio::sync::mpsc::channel::<()>(1);
+        if let Some(url) = database_url.filter(|u| u.starts_with("postgres")) {
+            tokio::spawn(listen(url, wake_tx));
+        }
+        tokio::spawn(watch_head(store, tx, wake_rx));
+        Self { rx }
+    }
+
+    pub fn subscribe(&self) -> watch::Receiver<Option<Arc<Published>>> {
+        self.rx.clone()
+    }
+
+    pub fn latest(&self) -> Option<Arc<Published>> {
+        self.rx.borrow().clone()
+    }
+}
+
+async fn watch_head(store: Store, tx: watch::Sender<Option<Arc<Published>>>, mut wake: tokio::sync::mpsc::Receiver<()>) {
+    let mut current = 0i64;
+    loop {
+        match store.head().await {
+            Ok(head) if head > 0 && head != current => match load(&store, head).await {
+                Some(p) => {
+                    tracing::info!(version = head, "Publishing configuration version.");
+                    current = head;
+                    if tx.send(Some(Arc::new(p))).is_err() {
+                        return;
+                    }
+                }
+                None => tracing::warn!(version = head, "Head version could not be loaded; will retry."),
+            },
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "Reading the head version failed; will retry."),
+        }
+        if tx.is_closed() {
+            return;
+        }
+        tokio::select! {
+            _ = wake.recv() => {}
+            _ = tokio::time::sleep(POLL) => {}
+        }
+    }
+}
+
+async fn load(store: &Store, version: i64) -> Option<Published> {
+    let snapshot = store.version_snapshot(version).await.ok()??;
+    let info = store.version(version).await.ok()??;
+    let body = snapshot.canonical_json();
+    let sha256: String = Sha256::digest(&body).iter().map(|b| format!("{b:02x}")).collect();
+    let committed_unix_ms = humantime::parse_rfc3339(&info.created_at)
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(0));
+    Some(Published {
+        version,
+        sha256,
+        body: Arc::new(body),
+        committed_unix_ms,
+    })
+}
+
+/// LISTENs for commits of every replica; reconnects when the connection drops.
+async fn listen(url: String, wake: tokio::sync::mpsc::Sender<()>) {
+    loop {
+        match sqlx::postgres::PgListener::connect(&url).await {
+            Ok(mut listener) => {
+                if let Err(e) = listener.listen(VERSIONS_CHANNEL).await {
+                    tracing::warn!(error = %e, "LISTEN failed; polling only.");
+                } else {
+                    while listener.recv().await.is_ok() {
+                        let _ = wake.try_send(());
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "Cannot open the LISTEN connection; polling only."),
+        }
+        if wake.is_closed() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+}
