@@ -5,3 +5,4 @@ pub mod fake_cp;
 pub mod origin;
 pub mod proxy;
 pub mod raw;
+pub mod tls_util;

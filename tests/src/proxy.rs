@@ -6,10 +6,13 @@ use std::time::Duration;
 
 use bfe_dataplane::Running;
 use bfe_dataplane::agent::AgentSettings;
+use bfe_dataplane::proxy_protocol::Mode;
 use bfe_dataplane::settings::{ConfigSource, Limits, Settings};
 
 pub struct TestProxy {
     pub addr: SocketAddr,
+    /// The HTTPS listener, when started with one.
+    pub https: Option<SocketAddr>,
     pub admin: SocketAddr,
     pub config_path: PathBuf,
     running: Option<Running>,
@@ -22,11 +25,33 @@ impl TestProxy {
     }
 
     pub async fn start_with(config: &str, limits: Limits) -> Self {
+        Self::start_listeners(config, limits, false, Mode::Off).await
+    }
+
+    /// With an HTTPS listener beside the HTTP one.
+    pub async fn start_tls(config: &str) -> Self {
+        Self::start_listeners(config, Limits::default(), true, Mode::Off).await
+    }
+
+    /// Every listener choice: an HTTPS listener or not, and the PROXY protocol mode.
+    pub async fn start_listeners(
+        config: &str,
+        limits: Limits,
+        https: bool,
+        proxy_protocol: Mode,
+    ) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let config_path = dir.path().join("snapshot.yaml");
         std::fs::write(&config_path, config).expect("write config");
+        let https_listen = if https {
+            vec!["127.0.0.1:0".parse().expect("literal")]
+        } else {
+            Vec::new()
+        };
         let settings = Settings {
             http_listen: vec!["127.0.0.1:0".parse().expect("literal")],
+            https_listen,
+            proxy_protocol,
             admin_listen: Some("127.0.0.1:0".parse().expect("literal")),
             source: ConfigSource::File {
                 path: config_path.clone(),
@@ -40,6 +65,7 @@ impl TestProxy {
             .expect("data plane starts");
         Self {
             addr: running.http[0],
+            https: running.https.first().copied(),
             admin: running.admin.expect("admin bound"),
             config_path,
             running: Some(running),
@@ -52,6 +78,8 @@ impl TestProxy {
         let dir = tempfile::tempdir().expect("temp dir");
         let settings = Settings {
             http_listen: vec!["127.0.0.1:0".parse().expect("literal")],
+            https_listen: Vec::new(),
+            proxy_protocol: Mode::Off,
             admin_listen: Some("127.0.0.1:0".parse().expect("literal")),
             source: ConfigSource::Managed(AgentSettings {
                 url: url.to_owned(),
@@ -69,6 +97,7 @@ impl TestProxy {
             .expect("data plane starts");
         Self {
             addr: running.http[0],
+            https: None,
             admin: running.admin.expect("admin bound"),
             config_path: cache_dir.join("active-snapshot.json"),
             running: Some(running),

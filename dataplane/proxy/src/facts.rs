@@ -84,6 +84,18 @@ impl Facts for ReqFacts<'_> {
         self.ctx.session.secure
     }
 
+    fn tls_sni(&self) -> Option<&str> {
+        self.ctx.session.tls.get()?.sni.as_deref()
+    }
+
+    fn tls_client_auth(&self) -> bool {
+        self.ctx.session.tls.get().is_some_and(|t| t.client_auth)
+    }
+
+    fn tls_client_ca_name(&self) -> Option<&str> {
+        self.ctx.session.tls.get()?.client_ca_name.as_deref()
+    }
+
     fn cip_trusted(&self) -> bool {
         self.ctx.session.is_trusted()
     }

@@ -12,10 +12,13 @@ pub mod live;
 pub mod metrics;
 pub mod modules;
 pub mod pipeline;
+pub mod proxy_protocol;
 pub mod reload;
 pub mod routing;
 pub mod server;
 pub mod settings;
+pub mod stream;
+pub mod tls;
 pub mod upstream;
 
 use std::net::SocketAddr;
@@ -46,6 +49,8 @@ pub enum StartError {
 pub struct Running {
     /// Bound addresses of the HTTP listeners (port 0 resolved).
     pub http: Vec<SocketAddr>,
+    /// Bound addresses of the HTTPS listeners.
+    pub https: Vec<SocketAddr>,
     pub admin: Option<SocketAddr>,
     pub live: Arc<Live>,
     stop: watch::Sender<bool>,
@@ -81,19 +86,28 @@ pub async fn start(settings: Settings) -> Result<Running, StartError> {
     });
 
     let mut listeners = Vec::new();
-    for addr in &settings.http_listen {
-        let l = TcpListener::bind(addr)
-            .await
-            .map_err(|source| StartError::Bind {
-                addr: *addr,
-                source,
-            })?;
-        listeners.push(l);
+    let (mut http, mut https) = (Vec::new(), Vec::new());
+    for (addrs, tls) in [
+        (&settings.http_listen, false),
+        (&settings.https_listen, true),
+    ] {
+        for addr in addrs {
+            let l = TcpListener::bind(addr)
+                .await
+                .map_err(|source| StartError::Bind {
+                    addr: *addr,
+                    source,
+                })?;
+            if let Ok(a) = l.local_addr() {
+                if tls { https.push(a) } else { http.push(a) }
+            }
+            let kind = server::ListenerKind {
+                tls,
+                proxy_protocol: settings.proxy_protocol,
+            };
+            listeners.push((l, kind));
+        }
     }
-    let http = listeners
-        .iter()
-        .filter_map(|l| l.local_addr().ok())
-        .collect();
     let admin_listener = match settings.admin_listen {
         Some(addr) => Some(
             TcpListener::bind(addr)
@@ -153,9 +167,10 @@ pub async fn start(settings: Settings) -> Result<Running, StartError> {
     };
     let ids = Arc::new(AtomicU64::new(1));
     let mut loops = Vec::new();
-    for l in listeners {
+    for (l, kind) in listeners {
         loops.push(tokio::spawn(server::accept_loop(
             l,
+            kind,
             engine.clone(),
             drain.clone(),
             ids.clone(),
@@ -182,9 +197,10 @@ pub async fn start(settings: Settings) -> Result<Running, StartError> {
             }
         }
     });
-    tracing::info!(http = ?http, admin = ?admin, "Data plane started.");
+    tracing::info!(http = ?http, https = ?https, admin = ?admin, "Data plane started.");
     Ok(Running {
         http,
+        https,
         admin,
         live,
         stop,

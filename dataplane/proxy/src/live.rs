@@ -11,6 +11,7 @@ use crate::balance::View;
 use crate::health::Health;
 use crate::modules::Registry;
 use crate::pipeline::Chains;
+use crate::tls::{TlsServers, TlsShared};
 
 /// A compiled snapshot together with what is built from it: the filter chains and the
 /// balancing view over the shared backend states.
@@ -18,6 +19,8 @@ pub struct Active {
     pub snapshot: Snapshot,
     pub chains: Chains,
     pub view: View,
+    /// TLS server configurations built from `snapshot.tls` (once per snapshot).
+    pub tls: TlsServers,
     /// Local install counter: 1 for the first config, +1 per swap.
     pub generation: u64,
     /// The control plane's version number (managed mode), `None` for a standalone file.
@@ -29,6 +32,8 @@ pub struct Live {
     generation: AtomicU64,
     registry: Registry,
     health: Arc<Health>,
+    /// Session-resumption state shared by every snapshot's TLS configurations.
+    tls_shared: TlsShared,
     /// Serialises installs: each builds on the previous view.
     install_lock: std::sync::Mutex<()>,
     /// False while a managed node without a cached config waits for its first version.
@@ -50,17 +55,21 @@ impl Live {
         let chains = registry.build(&snapshot);
         health.reconcile(&snapshot);
         let view = View::build(&snapshot, &health, None, None);
+        let tls_shared = TlsShared::new();
+        let tls = tls_shared.build(&snapshot.tls);
         Self {
             active: ArcSwap::from_pointee(Active {
                 snapshot,
                 chains,
                 view,
+                tls,
                 generation: 1,
                 version,
             }),
             generation: AtomicU64::new(1),
             registry,
             health,
+            tls_shared,
             install_lock: std::sync::Mutex::new(()),
             ready: std::sync::atomic::AtomicBool::new(ready),
         }
@@ -96,11 +105,13 @@ impl Live {
             Some(&previous.view),
             Some(&previous.snapshot),
         );
+        let tls = self.tls_shared.build(&snapshot.tls);
         let generation = self.generation.fetch_add(1, Ordering::AcqRel) + 1;
         self.active.store(Arc::new(Active {
             snapshot,
             chains,
             view,
+            tls,
             generation,
             version,
         }));

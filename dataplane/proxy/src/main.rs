@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use bfe_dataplane::agent::AgentSettings;
+use bfe_dataplane::proxy_protocol::Mode;
 use bfe_dataplane::reload::{self, LoadError};
 use bfe_dataplane::settings::{ConfigSource, Limits, Settings};
 use clap::Parser;
@@ -42,6 +43,13 @@ struct Args {
     /// HTTP listener address (repeatable).
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: Vec<SocketAddr>,
+    /// HTTPS listener address (repeatable); certificates and TLS rules come with the config.
+    #[arg(long)]
+    https_listen: Vec<SocketAddr>,
+    /// PROXY protocol (v1/v2) in front of connections on every listener: off, optional or
+    /// required.
+    #[arg(long, default_value = "off", value_parser = parse_proxy_protocol)]
+    proxy_protocol: Mode,
     /// Admin listener for /healthz, /readyz, /metrics and /config.
     #[arg(long, default_value = "127.0.0.1:8421")]
     admin: SocketAddr,
@@ -127,6 +135,15 @@ fn parse_label(s: &str) -> Result<(String, String), String> {
         .ok_or_else(|| format!("expected key=value, got '{s}'"))
 }
 
+fn parse_proxy_protocol(s: &str) -> Result<Mode, String> {
+    match s {
+        "off" => Ok(Mode::Off),
+        "optional" => Ok(Mode::Optional),
+        "required" => Ok(Mode::Required),
+        _ => Err(format!("expected off, optional or required, got '{s}'")),
+    }
+}
+
 async fn serve(args: Args) -> anyhow::Result<()> {
     let source = match (args.config, args.control_plane) {
         (Some(path), None) => ConfigSource::File {
@@ -148,6 +165,8 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     };
     let settings = Settings {
         http_listen: args.listen,
+        https_listen: args.https_listen,
+        proxy_protocol: args.proxy_protocol,
         admin_listen: Some(args.admin),
         source,
         limits: Limits {
@@ -160,7 +179,11 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     };
     let running = bfe_dataplane::start(settings).await?;
     if let Some(path) = &args.ready_file {
-        let ready = serde_json::json!({ "http": running.http, "admin": running.admin });
+        let ready = serde_json::json!({
+            "http": running.http,
+            "https": running.https,
+            "admin": running.admin,
+        });
         let tmp = path.with_extension("tmp");
         std::fs::write(&tmp, ready.to_string()).context("writing the ready file")?;
         std::fs::rename(&tmp, path).context("writing the ready file")?;

@@ -35,3 +35,29 @@ pub fn find_cluster(snapshot: &Snapshot, m: HostMatch, facts: &ReqFacts<'_>) -> 
         .routes
         .find(lower, facts.req.uri.path(), facts)
 }
+
+/// A backend of `cluster` for a stream-mode connection from `client` (no HTTP request: the
+/// GSLB and balancing key is the client address), with its in-flight guard.
+pub fn pick_stream_backend(
+    active: &crate::live::Active,
+    cluster: ClusterId,
+    client: std::net::IpAddr,
+) -> Option<(std::sync::Arc<str>, crate::health::ActiveGuard)> {
+    use crate::balance::{GslbChoice, choose};
+    let c = active.snapshot.clusters.get(cluster.0 as usize)?;
+    let cidx = cluster.0 as usize;
+    // A fixed-key hash: the same client lands on the same sub-cluster while weights hold.
+    let hash = {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::hash::DefaultHasher::new();
+        client.hash(&mut h);
+        h.finish()
+    };
+    let none: &[std::sync::Arc<str>] = &[];
+    let sub = match choose(c, hash, |i| active.view.has_candidates(cidx, c, i, none))? {
+        GslbChoice::Blackhole => return None,
+        GslbChoice::Sub(s) => s,
+    };
+    let pick = active.view.pick(cidx, c, sub, hash, none)?;
+    Some((pick.backend.addr.clone(), pick.state.start()))
+}

@@ -9,6 +9,11 @@ use std::time::Duration;
 pub struct Settings {
     /// Cleartext HTTP listeners (HTTP/1.1 and HTTP/2 with prior knowledge).
     pub http_listen: Vec<SocketAddr>,
+    /// TLS listeners (HTTP/1.1, HTTP/2 and stream mode by ALPN); certificates and rules come
+    /// with the snapshot (`tls`, `certificates`).
+    pub https_listen: Vec<SocketAddr>,
+    /// PROXY protocol (v1 and v2) expected in front of connections on every listener.
+    pub proxy_protocol: crate::proxy_protocol::Mode,
     /// Local admin listener: /healthz, /readyz, /metrics, /config.
     pub admin_listen: Option<SocketAddr>,
     /// Where configuration comes from.
@@ -38,6 +43,17 @@ pub struct Limits {
     /// Per-write timeout towards the client before a cluster is chosen.
     pub write_timeout: Duration,
     pub h2_max_concurrent_streams: u32,
+    /// Time for a TLS handshake, ClientHello included (BFE TlsHandshakeTimeout).
+    pub tls_handshake_timeout: Duration,
+    /// Largest PROXY protocol header accepted (BFE MaxProxyHeaderBytes).
+    pub proxy_header_max_bytes: usize,
+    /// Time to read the PROXY protocol header.
+    pub proxy_header_timeout: Duration,
+    /// HTTP/2 streams a client may reset before their handling started (rapid reset,
+    /// CVE-2023-44487) and streams we may reset for its errors, before the connection closes.
+    pub h2_max_pending_resets: usize,
+    /// Idle time of an upgraded (WebSocket) connection before it is closed.
+    pub upgrade_idle_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -48,6 +64,11 @@ impl Default for Limits {
             max_uri_bytes: 8 * 1024,
             write_timeout: Duration::from_secs(60),
             h2_max_concurrent_streams: 200,
+            tls_handshake_timeout: Duration::from_secs(10),
+            proxy_header_max_bytes: 1024,
+            proxy_header_timeout: Duration::from_secs(5),
+            h2_max_pending_resets: 20,
+            upgrade_idle_timeout: Duration::from_secs(600),
         }
     }
 }

@@ -27,7 +27,7 @@ pub fn compile(raw: &RawSnapshot) -> Result<Snapshot, Violations> {
         .collect();
     let (hosts, tenants) = tenants::compile_all(raw, &cluster_ids, &root, &mut errs);
     certificates::check_all(&raw.certificates, &root.field("certificates"), &mut errs);
-    let tls = tls::compile(raw, &root.field("tls"), &mut errs);
+    let tls = tls::compile(raw, &cluster_ids, &root.field("tls"), &mut errs);
     let modules = modules::compile_global(&raw.modules, &root.field("modules"), &mut errs);
 
     if !errs.is_empty() {

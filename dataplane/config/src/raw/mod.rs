@@ -10,15 +10,15 @@ mod tls;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+pub use crate::modules::raw::*;
 pub use cluster::{
     BackendProtocol, Balance, GSLB_BLACKHOLE, HashStrategy, HealthKind, HealthMode, RawBackend,
     RawCluster, RawHashConf, RawHealthCheck, RawPool, RawRetry, RawSubCluster, RawTimeouts,
     RetryLevel,
 };
 pub use modules::{AccessLogFormat, RawAccessLog, RawGlobalModules, RawTenantModules};
-pub use crate::modules::raw::*;
-pub use tls::RawTls;
 pub use tenant::{ADVANCED_MODE, RawAdvancedRule, RawBasicRule, RawRoutes, RawTenant};
+pub use tls::{AlpnProtocol, RawClientAuth, RawStream, RawTls, RawTlsRule};
 
 /// One whole configuration: what `dataplane --config FILE` reads and what a control-plane
 /// version holds.

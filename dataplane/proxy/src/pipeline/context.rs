@@ -2,8 +2,8 @@
 //! Filters never call each other; they share what they learn through these.
 
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use bfe_config::cluster::Backend;
@@ -13,6 +13,7 @@ use http::{HeaderValue, Method, Uri, Version};
 use crate::error::ProxyError;
 use crate::health::ActiveGuard;
 use crate::live::Active;
+use crate::tls::TlsInfo;
 
 /// One client connection.
 #[derive(Debug)]
@@ -33,6 +34,8 @@ pub struct Session {
     /// Set at HandleAccept by trust_clientip: the peer may tell us the real client address
     /// (X-Real-Ip / X-Forwarded-For) and a log id.
     pub trusted: AtomicBool,
+    /// What the TLS handshake established (set once, before HandleHandshake).
+    pub tls: OnceLock<TlsInfo>,
 }
 
 /// One request, from its head being read to its last response byte.
@@ -95,6 +98,7 @@ impl Session {
             bytes_in: AtomicU64::new(0),
             bytes_out: AtomicU64::new(0),
             trusted: AtomicBool::new(false),
+            tls: OnceLock::new(),
         }
     }
 
