@@ -108,6 +108,13 @@ impl TestCa {
         format!("{}{}", self.inter.pem(), self.root.pem())
     }
 
+    /// As [`Self::client_config`], resuming sessions (tickets, TLS 1.3 and 1.2).
+    pub fn resuming_client_config(&self, alpn: &[&str]) -> Arc<rustls::ClientConfig> {
+        let mut config = (*self.client_config(alpn, None)).clone();
+        config.resumption = rustls::client::Resumption::in_memory_sessions(16);
+        Arc::new(config)
+    }
+
     /// A rustls client configuration trusting this CA's root, offering `alpn`.
     pub fn client_config(&self, alpn: &[&str], client: Option<&Leaf>) -> Arc<rustls::ClientConfig> {
         let mut roots = rustls::RootCertStore::empty();
@@ -134,6 +141,8 @@ impl TestCa {
             }
         };
         config.alpn_protocols = alpn.iter().map(|a| a.as_bytes().to_vec()).collect();
+        // Each connection shows the certificate served now, not one from a resumed session.
+        config.resumption = rustls::client::Resumption::disabled();
         Arc::new(config)
     }
 }

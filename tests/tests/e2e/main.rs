@@ -14,3 +14,4 @@ mod reload;
 mod routing;
 mod status;
 mod timeouts;
+mod tls;
