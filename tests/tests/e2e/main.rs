@@ -10,6 +10,7 @@ mod framing;
 mod h2;
 mod lifecycle;
 mod managed;
+mod proxy_protocol;
 mod reload;
 mod routing;
 mod status;
