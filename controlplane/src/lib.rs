@@ -135,6 +135,16 @@ pub async fn run(
         tracing::warn!("No --node-token: any node may connect. Set one outside local development.");
     }
     tracing::info!(addr = %grpc_addr, "gRPC (discovery, statistics) listening.");
+    if let Some(path) = &settings.ready_file {
+        let ready = format!(r#"{{"rest":"{addr}","grpc":"{grpc_addr}"}}"#);
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, ready)
+            .and_then(|()| std::fs::rename(&tmp, path))
+            .map_err(|source| RunError::Listen {
+                addr: path.display().to_string(),
+                source,
+            })?;
+    }
     let publisher = publisher::Publisher::spawn(store.clone(), settings.database_url.clone());
     let (discovery, stats) = grpc::services(
         store.clone(),

@@ -37,6 +37,9 @@ struct Args {
     /// Hours of request statistics kept.
     #[arg(long, default_value_t = 24)]
     stats_retention_hours: u64,
+    /// Write the bound addresses as JSON to this file once listening.
+    #[arg(long)]
+    ready_file: Option<PathBuf>,
 }
 
 #[tokio::main]
@@ -59,6 +62,7 @@ async fn main() -> anyhow::Result<()> {
         node_token: args.node_token.filter(|t| !t.is_empty()),
         node_grace: std::time::Duration::from_secs(args.node_grace_secs),
         stats_retention: std::time::Duration::from_secs(args.stats_retention_hours * 3600),
+        ready_file: args.ready_file,
     };
     bfe_controlplane::run(settings, shutdown_signal())
         .await

@@ -23,6 +23,8 @@ pub struct Settings {
     pub node_grace: std::time::Duration,
     /// How long request statistics are kept.
     pub stats_retention: std::time::Duration,
+    /// Once listening, write `{"rest": addr, "grpc": addr}` here (for scripts and tests).
+    pub ready_file: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -62,6 +64,7 @@ impl Default for Settings {
             node_token: None,
             node_grace: std::time::Duration::from_secs(3600),
             stats_retention: std::time::Duration::from_secs(24 * 3600),
+            ready_file: None,
         }
     }
 }

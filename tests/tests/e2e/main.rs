@@ -6,6 +6,7 @@
 
 mod balance;
 mod check_cli;
+mod fleet;
 mod framing;
 mod h2;
 mod lifecycle;
