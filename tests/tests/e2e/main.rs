@@ -17,3 +17,4 @@ mod routing;
 mod status;
 mod timeouts;
 mod tls;
+mod websocket;

@@ -101,6 +101,15 @@ pub enum BackendProtocol {
     H2c,
 }
 
+// === impl BackendProtocol ===
+
+impl BackendProtocol {
+    /// Spoken as HTTP/1.1 (so Upgrade can be forwarded).
+    pub fn is_http1(self) -> bool {
+        matches!(self, Self::Http)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RawHealthCheck {

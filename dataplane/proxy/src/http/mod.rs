@@ -4,3 +4,4 @@ pub mod body;
 pub mod headers;
 pub mod local_reply;
 pub mod timed_io;
+pub mod upgrade;

@@ -81,6 +81,8 @@ pub struct RequestCtx {
     pub tried: Vec<Arc<str>>,
     /// Keeps the chosen backend's in-flight count while its response streams.
     pub backend_load: Option<ActiveGuard>,
+    /// The `Upgrade` protocol asked for (HTTP/1.1 WebSocket), forwarded to HTTP/1 backends.
+    pub upgrade: Option<HeaderValue>,
 }
 
 // === impl Session ===
@@ -150,6 +152,7 @@ impl RequestCtx {
             actions: Vec::new(),
             tried: Vec::new(),
             backend_load: None,
+            upgrade: None,
         }
     }
 

@@ -8,7 +8,7 @@ use std::task::{Context, Poll};
 use bfe_config::cluster::{Cluster, RetryLevel};
 use bytes::Bytes;
 use http::header::{CONNECTION, CONTENT_LENGTH, HOST};
-use http::{HeaderValue, Request, Response, Uri, Version, request, response};
+use http::{HeaderValue, Request, Response, StatusCode, Uri, Version, request, response};
 use http_body::{Body, Frame, SizeHint};
 use hyper::body::Incoming;
 
@@ -23,6 +23,7 @@ use crate::http::body::{BodyOutcome, ClientBody, ReqBody};
 use crate::http::headers::{self, Forwarded};
 use crate::http::local_reply;
 use crate::http::timed_io::ConnTimers;
+use crate::http::upgrade;
 use crate::live::Live;
 use crate::metrics::Metrics;
 use crate::routing;
@@ -102,12 +103,16 @@ impl Engine {
         mut ctx: Box<RequestCtx>,
         parts: &mut request::Parts,
         body: Incoming,
-        timers: &ConnTimers,
+        timers: &Arc<ConnTimers>,
         outcome: &Arc<BodyOutcome>,
     ) -> Outcome {
         if let Some(err) = self.check_framing(parts) {
             return self.fail(ctx, parts, err, outcome);
         }
+        // A WebSocket (HTTP/1.1 Upgrade) goes through every phase like any request; only
+        // after the backend's 101 do the two connections become a byte pipe.
+        let upgrade = upgrade::take(parts);
+        ctx.upgrade = upgrade.as_ref().map(|u| u.protocol.clone());
         let active = ctx.active.clone();
         let chains = &active.chains;
         let snapshot = &active.snapshot;
@@ -208,7 +213,10 @@ impl Engine {
 
         // HandleReadResponse on the backend's response head.
         let (mut res_parts, res_body) = res.into_parts();
-        headers::strip_hop_by_hop(&mut res_parts.headers, false);
+        let switched = self.switch_protocols(&mut res_parts, upgrade, timers);
+        if res_parts.status == StatusCode::SWITCHING_PROTOCOLS && !switched {
+            return self.fail(ctx, parts, ProxyError::BackendProtocol, outcome);
+        }
         match chains.run_response(&mut ctx, parts, &mut res_parts) {
             ResponseDecision::Continue => {}
             ResponseDecision::Finish => ctx.close_after = true,
@@ -218,6 +226,34 @@ impl Engine {
             }
         }
         Outcome::Response(self.respond(ctx, res_parts, Inner::Upstream(res_body), outcome))
+    }
+
+    /// Strips the response's hop-by-hop headers; for a 101 answering an upgrade request, keeps
+    /// the upgrade headers and starts splicing once both sides switched. False for a 101
+    /// that cannot be honoured (no upgrade asked, or the backend connection cannot switch).
+    fn switch_protocols(
+        &self,
+        res: &mut response::Parts,
+        upgrade: Option<upgrade::UpgradeRequest>,
+        timers: &Arc<ConnTimers>,
+    ) -> bool {
+        let protocol = res.headers.get(http::header::UPGRADE).cloned();
+        headers::strip_hop_by_hop(&mut res.headers, false);
+        if res.status != StatusCode::SWITCHING_PROTOCOLS {
+            return true;
+        }
+        let backend = res.extensions.remove::<hyper::upgrade::OnUpgrade>();
+        let (Some(up), Some(backend), Some(protocol)) = (upgrade, backend, protocol) else {
+            return false;
+        };
+        upgrade::restore(&mut res.headers, &protocol);
+        upgrade::splice(
+            up.client,
+            backend,
+            self.limits.upgrade_idle_timeout,
+            timers.start_request(),
+        );
+        true
     }
 
     /// Refuses what hyper accepts but a proxy must not pass on.
@@ -407,6 +443,11 @@ impl Engine {
     ) -> Request<ReqBody> {
         let mut headers = parts.headers.clone();
         headers::strip_hop_by_hop(&mut headers, true);
+        if let Some(protocol) = &ctx.upgrade
+            && cluster.protocol.is_http1()
+        {
+            upgrade::restore(&mut headers, protocol);
+        }
         if !headers.contains_key(HOST)
             && let Some(h) = &ctx.host
         {
@@ -495,7 +536,10 @@ impl Engine {
         outcome: &Arc<BodyOutcome>,
     ) -> Response<ResponseBody> {
         ctx.status = parts.status.as_u16();
-        if (ctx.close_after || *self.draining.borrow()) && ctx.version < Version::HTTP_2 {
+        if (ctx.close_after || *self.draining.borrow())
+            && ctx.version < Version::HTTP_2
+            && parts.status != StatusCode::SWITCHING_PROTOCOLS
+        {
             parts
                 .headers
                 .insert(CONNECTION, HeaderValue::from_static("close"));

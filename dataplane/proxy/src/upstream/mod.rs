@@ -182,7 +182,10 @@ impl Upstreams {
                     sender,
                     max_idle: cluster.pool.max_idle_per_backend,
                 };
-                Ok(res.map(|inner| UpstreamBody::new(inner, Some(checkin))))
+                // A connection that switched protocols is no longer HTTP: never pooled.
+                let checkin =
+                    (res.status() != http::StatusCode::SWITCHING_PROTOCOLS).then_some(checkin);
+                Ok(res.map(|inner| UpstreamBody::new(inner, checkin)))
             }
             Sender::H2(mut sender) => {
                 if sender.ready().await.is_err() {
