@@ -21,7 +21,11 @@ fn bin(name: &str) -> PathBuf {
     // target/debug/deps/e2e-… → target/debug/<name>
     let dir = exe.parent().and_then(Path::parent).expect("target dir");
     let path = dir.join(name);
-    assert!(path.exists(), "{} missing: run `cargo build --workspace --bins` first", path.display());
+    assert!(
+        path.exists(),
+        "{} missing: run `cargo build --workspace --bins` first",
+        path.display()
+    );
     path
 }
 
@@ -33,14 +37,24 @@ struct Db {
 
 impl Db {
     async fn create() -> Self {
-        let base = std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+        let base = std::env::var("DATABASE_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
         let name = format!("fleet_e2e_{:016x}", rand_u64());
         let out = Command::new("psql")
-            .args([base.as_str(), "-q", "-c", &format!("CREATE DATABASE {name}")])
+            .args([
+                base.as_str(),
+                "-q",
+                "-c",
+                &format!("CREATE DATABASE {name}"),
+            ])
             .output()
             .await
             .expect("psql is installed (scripts/test.sh installs postgresql-client)");
-        assert!(out.status.success(), "CREATE DATABASE: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "CREATE DATABASE: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let url = match base.rsplit_once('/') {
             Some((prefix, _)) => format!("{prefix}/{name}"),
             None => panic!("DATABASE_URL without a database: {base}"),
@@ -51,9 +65,15 @@ impl Db {
 
 impl Drop for Db {
     fn drop(&mut self) {
-        let base = std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+        let base = std::env::var("DATABASE_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
         let _ = std::process::Command::new("psql")
-            .args([base.as_str(), "-q", "-c", &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)])
+            .args([
+                base.as_str(),
+                "-q",
+                "-c",
+                &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+            ])
             .output();
     }
 }
@@ -61,14 +81,20 @@ impl Drop for Db {
 fn rand_u64() -> u64 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
     h.finish()
 }
 
 /// Spawns a process with a ready file and waits for it.
 async fn spawn_ready(mut cmd: Command, ready: &Path) -> (Child, Value) {
     let _ = std::fs::remove_file(ready);
-    cmd.stdout(Stdio::null()).stderr(Stdio::null()).kill_on_drop(true);
+    cmd.stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true);
     let mut child = cmd.spawn().expect("spawn");
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
@@ -134,19 +160,39 @@ impl Node {
     async fn start(cp_grpc: SocketAddr, id: &str, dir: &Path, extra: &[&str]) -> Self {
         let ready = dir.join(format!("{id}.ready"));
         let mut cmd = Command::new(bin("dataplane"));
-        cmd.args(["--control-plane", &format!("http://{cp_grpc}"), "--node-id", id, "--label", "role=e2e"])
-            .args(["--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--stats-interval", "1"])
-            .arg("--cache-dir")
-            .arg(dir.join(format!("{id}-cache")))
-            .arg("--ready-file")
-            .arg(&ready)
-            .args(extra)
-            .env("BFE_NODE_TOKEN", NODE_TOKEN);
+        cmd.args([
+            "--control-plane",
+            &format!("http://{cp_grpc}"),
+            "--node-id",
+            id,
+            "--label",
+            "role=e2e",
+        ])
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--admin",
+            "127.0.0.1:0",
+            "--stats-interval",
+            "1",
+        ])
+        .arg("--cache-dir")
+        .arg(dir.join(format!("{id}-cache")))
+        .arg("--ready-file")
+        .arg(&ready)
+        .args(extra)
+        .env("BFE_NODE_TOKEN", NODE_TOKEN);
         let (child, v) = spawn_ready(cmd, &ready).await;
         Self {
             child,
-            http: v["http"][0].as_str().and_then(|s| s.parse().ok()).expect("http"),
-            admin: v["admin"].as_str().and_then(|s| s.parse().ok()).expect("admin"),
+            http: v["http"][0]
+                .as_str()
+                .and_then(|s| s.parse().ok())
+                .expect("http"),
+            admin: v["admin"]
+                .as_str()
+                .and_then(|s| s.parse().ok())
+                .expect("admin"),
         }
     }
 
@@ -200,12 +246,19 @@ async fn config_flows_to_the_fleet_and_statistics_flow_back() {
 
     // A route created through REST carries traffic through both nodes within 2 s.
     let committed = Instant::now();
-    let r = cp.api("POST", "/api/v1/changes", Some(seed(origin.addr))).await;
-    assert_eq!(r.status, 200, "{}", r.body_str());
-    let version = r.json()["version"]["number"].as_i64().expect("version number");
+    let r = cp
+        .api("POST", "/api/v1/changes", Some(seed(origin.addr)))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body_str());
+    let version = r.json()["version"]["number"]
+        .as_i64()
+        .expect("version number");
     for node in [&n1, &n2] {
         assert!(
-            eventually(Duration::from_secs(2), || async { get(node.http, "shop.test", "/").await.status == 200 }).await,
+            eventually(Duration::from_secs(2), || async {
+                get(node.http, "shop.test", "/").await.status == 200
+            })
+            .await,
             "node did not serve the new route within 2 s"
         );
     }
@@ -218,33 +271,65 @@ async fn config_flows_to_the_fleet_and_statistics_flow_back() {
         nodes["items"].as_array().is_some_and(|items| {
             items.len() == 2
                 && items.iter().all(|n| {
-                    n["connected"] == true && n["applied_version"] == version && n["lag_versions"] == 0 && n["labels"]["role"] == "e2e"
+                    n["connected"] == true
+                        && n["applied_version"] == version
+                        && n["lag_versions"] == 0
+                        && n["labels"]["role"] == "e2e"
                 })
         })
     })
     .await;
-    assert!(ok, "{}", cp.api("GET", "/api/v1/nodes", None).await.body_str());
+    assert!(
+        ok,
+        "{}",
+        cp.api("GET", "/api/v1/nodes", None).await.body_str()
+    );
 
     // An invalid change is refused at the API and never reaches a node.
     let bad = json!({"message": "bad", "ops": [{"op": "update", "kind": "routes", "tenant": "shop", "body": {
         "advanced": [{"condition": "req_hots_in(\"x\")", "cluster": "web"}]}}]});
     let r = cp.api("POST", "/api/v1/changes", Some(bad)).await;
     assert_eq!(r.status, 422);
-    assert!(r.body_str().contains("routes.advanced[0].condition"), "{}", r.body_str());
+    assert!(
+        r.body_str().contains("routes.advanced[0].condition"),
+        "{}",
+        r.body_str()
+    );
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(n1.version().await, Some(version));
     assert_eq!(n2.version().await, Some(version));
 
     // Statistics: the requests in /api/v1/stats equal the requests actually sent.
-    let before = stats_requests(&cp).await;
+    // Requests made while waiting for convergence are still in flight to the control plane:
+    // wait until the count stops moving (intervals are 1 s).
+    let mut before = stats_requests(&cp).await;
+    loop {
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let now = stats_requests(&cp).await;
+        if now == before {
+            break;
+        }
+        before = now;
+    }
     let sent = 40u64;
     for i in 0..sent {
         let node = if i % 2 == 0 { &n1 } else { &n2 };
         assert_eq!(get(node.http, "shop.test", "/").await.status, 200);
     }
-    let counted = eventually(Duration::from_secs(6), || async { stats_requests(&cp).await == before + sent }).await;
-    assert!(counted, "stats: {} vs {}", stats_requests(&cp).await, before + sent);
-    let report = cp.api("GET", "/api/v1/stats?tenant=shop", None).await.json();
+    let counted = eventually(Duration::from_secs(6), || async {
+        stats_requests(&cp).await == before + sent
+    })
+    .await;
+    assert!(
+        counted,
+        "stats: {} vs {}",
+        stats_requests(&cp).await,
+        before + sent
+    );
+    let report = cp
+        .api("GET", "/api/v1/stats?tenant=shop", None)
+        .await
+        .json();
     assert!(report["total"]["p99_ms"].as_f64().is_some(), "{report}");
     assert_eq!(report["total"]["error_ratio"], 0.0);
 
@@ -263,17 +348,25 @@ async fn nodes_outlive_their_control_plane_and_converge_when_it_returns() {
     let n1 = Node::start(cp.grpc, "node-1", dir.path(), &[]).await;
     let n2 = Node::start(cp.grpc, "node-2", dir.path(), &[]).await;
     let r = cp.api("POST", "/api/v1/changes", Some(seed(a.addr))).await;
-    assert_eq!(r.status, 200, "{}", r.body_str());
+    assert_eq!(r.status, 201, "{}", r.body_str());
     let v1 = r.json()["version"]["number"].as_i64().expect("version");
     for node in [&n1, &n2] {
-        assert!(eventually(Duration::from_secs(3), || async { node.version().await == Some(v1) }).await);
+        assert!(
+            eventually(Duration::from_secs(3), || async {
+                node.version().await == Some(v1)
+            })
+            .await
+        );
     }
 
     // The control plane is killed: both nodes keep serving.
     cp.kill().await;
     for node in [&n1, &n2] {
         for _ in 0..5 {
-            assert_eq!(get(node.http, "shop.test", "/").await.json()["backend"], "web-a");
+            assert_eq!(
+                get(node.http, "shop.test", "/").await.json()["backend"],
+                "web-a"
+            );
         }
     }
     // node-1 restarts while the control plane is down: it serves its persisted version.
@@ -281,7 +374,10 @@ async fn nodes_outlive_their_control_plane_and_converge_when_it_returns() {
     let n1 = Node::start(grpc.parse().unwrap(), "node-1", dir.path(), &[]).await;
     assert_eq!(n1.version().await, Some(v1));
     assert_eq!(get(n1.admin, "x", "/readyz").await.status, 200);
-    assert_eq!(get(n1.http, "shop.test", "/").await.json()["backend"], "web-a");
+    assert_eq!(
+        get(n1.http, "shop.test", "/").await.json()["backend"],
+        "web-a"
+    );
 
     // The control plane comes back on its addresses: both nodes reconnect and converge on the
     // next version.
@@ -289,14 +385,20 @@ async fn nodes_outlive_their_control_plane_and_converge_when_it_returns() {
     let change = json!({"message": "move", "ops": [{"op": "patch", "kind": "cluster", "name": "web", "body": {
         "sub_clusters": [{"name": "s", "weight": 1, "backends": [{"addr": b.addr.to_string()}]}]}}]});
     let r = cp.api("POST", "/api/v1/changes", Some(change)).await;
-    assert_eq!(r.status, 200, "{}", r.body_str());
+    assert_eq!(r.status, 201, "{}", r.body_str());
     let v2 = r.json()["version"]["number"].as_i64().expect("version");
     for node in [&n1, &n2] {
         assert!(
-            eventually(Duration::from_secs(20), || async { node.version().await == Some(v2) }).await,
+            eventually(Duration::from_secs(20), || async {
+                node.version().await == Some(v2)
+            })
+            .await,
             "a node did not converge after the control plane returned"
         );
-        assert_eq!(get(node.http, "shop.test", "/").await.json()["backend"], "web-b");
+        assert_eq!(
+            get(node.http, "shop.test", "/").await.json()["backend"],
+            "web-b"
+        );
     }
     cp.kill().await;
     n1.kill().await;
@@ -312,19 +414,31 @@ async fn a_commit_on_one_replica_reaches_nodes_of_the_other_within_a_second() {
     let replica_b = ControlPlane::start(&db, dir.path(), "b", "127.0.0.1:0", "127.0.0.1:0").await;
     let node = Node::start(replica_b.grpc, "node-b", dir.path(), &[]).await;
     // Let the stream come up before timing the propagation.
-    assert!(eventually(Duration::from_secs(5), || async {
-        replica_b.api("GET", "/api/v1/nodes", None).await.json()["items"].as_array().is_some_and(|i| i.len() == 1)
-    })
-    .await);
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            replica_b.api("GET", "/api/v1/nodes", None).await.json()["items"]
+                .as_array()
+                .is_some_and(|i| i.len() == 1)
+        })
+        .await
+    );
     let committed = Instant::now();
-    let r = replica_a.api("POST", "/api/v1/changes", Some(seed(origin.addr))).await;
-    assert_eq!(r.status, 200, "{}", r.body_str());
+    let r = replica_a
+        .api("POST", "/api/v1/changes", Some(seed(origin.addr)))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body_str());
     let v = r.json()["version"]["number"].as_i64().expect("version");
     assert!(
-        eventually(Duration::from_secs(1), || async { node.version().await == Some(v) }).await,
+        eventually(Duration::from_secs(1), || async {
+            node.version().await == Some(v)
+        })
+        .await,
         "not active through the other replica within 1 s"
     );
-    eprintln!("replica A commit → node on replica B active: {:?}", committed.elapsed());
+    eprintln!(
+        "replica A commit → node on replica B active: {:?}",
+        committed.elapsed()
+    );
     assert_eq!(get(node.http, "shop.test", "/").await.status, 200);
     replica_a.kill().await;
     replica_b.kill().await;
@@ -334,6 +448,12 @@ async fn a_commit_on_one_replica_reaches_nodes_of_the_other_within_a_second() {
 async fn stats_requests(cp: &ControlPlane) -> u64 {
     let from = 0;
     let to = i64::MAX / 2;
-    let r = cp.api("GET", &format!("/api/v1/stats?tenant=shop&from={from}&to={to}"), None).await;
+    let r = cp
+        .api(
+            "GET",
+            &format!("/api/v1/stats?tenant=shop&from={from}&to={to}"),
+            None,
+        )
+        .await;
     r.json()["total"]["requests"].as_u64().unwrap_or(0)
 }
