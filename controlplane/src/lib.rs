@@ -8,6 +8,7 @@ pub mod api;
 pub mod auth;
 pub mod error;
 pub mod grpc;
+pub mod metrics;
 pub mod model;
 pub mod publisher;
 pub mod service;
@@ -67,7 +68,10 @@ async fn housekeeping(
 
 /// The REST API for `state`, for tests (`oneshot`) and for [`run`].
 pub fn app(state: AppState) -> Router {
-    api::router(state)
+    let metrics = Router::new()
+        .route("/metrics", axum::routing::get(metrics::handler))
+        .with_state(state.clone());
+    api::router(state).merge(metrics)
 }
 
 /// On first start (no token at all) creates the bootstrap admin token: `secret` when given,

@@ -285,6 +285,25 @@ async fn config_flows_to_the_fleet_and_statistics_flow_back() {
         cp.api("GET", "/api/v1/nodes", None).await.body_str()
     );
 
+    // The control plane's own metrics tell the same story.
+    let metrics = get(cp.rest, "cp", "/metrics").await;
+    assert_eq!(metrics.status, 200);
+    let text = metrics.body_str();
+    assert!(
+        text.contains(r#"bfe_cp_nodes{state="connected"} 2"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("bfe_cp_config_head_version {version}")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            r#"bfe_cp_node_applied_version{{node="node-1"}} {version}"#
+        )),
+        "{text}"
+    );
+
     // An invalid change is refused at the API and never reaches a node.
     let bad = json!({"message": "bad", "ops": [{"op": "update", "kind": "routes", "tenant": "shop", "body": {
         "advanced": [{"condition": "req_hots_in(\"x\")", "cluster": "web"}]}}]});
