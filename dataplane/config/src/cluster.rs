@@ -17,12 +17,41 @@ pub struct Cluster {
     pub balance: Balance,
     pub hash: HashKey,
     pub protocol: BackendProtocol,
+    /// TLS settings for `https` / `h2` backends.
+    pub tls: Option<Arc<BackendTls>>,
     pub health: HealthCheck,
     pub retry: Retry,
     pub timeouts: Timeouts,
     pub pool: Pool,
     pub slow_start: Duration,
     pub max_request_body_bytes: Option<u64>,
+}
+
+/// TLS towards a cluster's backends, parsed once.
+pub struct BackendTls {
+    /// Identifies these settings (SHA-256 of their raw form): connections and client
+    /// configurations are shared only between equal settings.
+    pub id: Arc<str>,
+    pub sni: Option<Arc<str>>,
+    /// DER roots; empty: the public web roots.
+    pub roots: Vec<rustls_pki_types::CertificateDer<'static>>,
+    pub insecure_skip_verify: bool,
+    pub client_cert: Option<(
+        Vec<rustls_pki_types::CertificateDer<'static>>,
+        rustls_pki_types::PrivateKeyDer<'static>,
+    )>,
+}
+
+impl std::fmt::Debug for BackendTls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BackendTls")
+            .field("id", &self.id)
+            .field("sni", &self.sni)
+            .field("roots", &self.roots.len())
+            .field("insecure_skip_verify", &self.insecure_skip_verify)
+            .field("client_cert", &self.client_cert.is_some())
+            .finish()
+    }
 }
 
 #[derive(Debug)]

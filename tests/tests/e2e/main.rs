@@ -8,6 +8,7 @@ mod balance;
 mod check_cli;
 mod fleet;
 mod framing;
+mod grpc;
 mod h2;
 mod lifecycle;
 mod managed;

@@ -5,13 +5,13 @@ use std::time::Duration;
 use http::HeaderName;
 
 use crate::cluster::{
-    Backend, BackendId, ClientIdSource, Cluster, HashKey, HealthCheck, Pool, Retry, StatusSet,
-    SubCluster, Timeouts,
+    Backend, BackendId, BackendTls, ClientIdSource, Cluster, HashKey, HealthCheck, Pool, Retry,
+    StatusSet, SubCluster, Timeouts,
 };
 use crate::error::{FieldPath, Violations};
 use crate::raw::{
-    GSLB_BLACKHOLE, HashStrategy, RawBackend, RawCluster, RawHashConf, RawHealthCheck,
-    RawSubCluster,
+    GSLB_BLACKHOLE, HashStrategy, RawBackend, RawBackendTls, RawCertificate, RawCluster,
+    RawHashConf, RawHealthCheck, RawSubCluster,
 };
 
 /// Upper bound on any single weight, so sums cannot overflow a u32.
@@ -21,6 +21,7 @@ const MAX_WEIGHT: u32 = 1_000_000;
 /// clusters are still returned so that routes referring to them are not reported twice.
 pub(super) fn compile_all(
     raw: &[RawCluster],
+    certs: &[RawCertificate],
     path: &FieldPath,
     errs: &mut Violations,
 ) -> Vec<Cluster> {
@@ -32,9 +33,87 @@ pub(super) fn compile_all(
             if !names.insert(c.name.as_str()) {
                 errs.push(&p.field("name"), format!("duplicate cluster '{}'", c.name));
             }
-            compile_one(c, &p, errs)
+            let mut cluster = compile_one(c, &p, errs);
+            cluster.tls = compile_tls(c, certs, &p, errs);
+            cluster
         })
         .collect()
+}
+
+/// The cluster's backend TLS: required shape for `https`/`h2`, refused for cleartext.
+fn compile_tls(
+    raw: &RawCluster,
+    certs: &[RawCertificate],
+    path: &FieldPath,
+    errs: &mut Violations,
+) -> Option<Arc<BackendTls>> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    use sha2::Digest;
+    let p = path.field("tls");
+    if !raw.protocol.is_tls() {
+        if raw.tls.is_some() {
+            errs.push(&p, "only for protocol https or h2");
+        }
+        return None;
+    }
+    let default = RawBackendTls::default();
+    let t = raw.tls.as_ref().unwrap_or(&default);
+    let roots = match &t.ca_pem {
+        None => Vec::new(),
+        Some(pem) => {
+            match CertificateDer::pem_slice_iter(pem.as_bytes()).collect::<Result<Vec<_>, _>>() {
+                Ok(r) if !r.is_empty() => r,
+                Ok(_) => {
+                    errs.push(&p.field("ca_pem"), "no CERTIFICATE block in PEM");
+                    Vec::new()
+                }
+                Err(e) => {
+                    errs.push(&p.field("ca_pem"), format!("invalid PEM: {e}"));
+                    Vec::new()
+                }
+            }
+        }
+    };
+    let client_cert = t.client_certificate.as_ref().and_then(|name| {
+        let cp = p.field("client_certificate");
+        let Some(c) = certs.iter().find(|c| &c.name == name) else {
+            errs.push(&cp, format!("unknown certificate '{name}'"));
+            return None;
+        };
+        let chain = CertificateDer::pem_slice_iter(c.cert_pem.as_bytes())
+            .collect::<Result<Vec<_>, _>>()
+            .ok()?;
+        match PrivateKeyDer::from_pem_slice(c.key_pem.as_bytes()) {
+            Ok(key) => Some((chain, key)),
+            Err(_) => {
+                errs.push(
+                    &cp,
+                    format!("certificate '{name}' has no usable private key"),
+                );
+                None
+            }
+        }
+    });
+    let mut h = sha2::Sha256::new();
+    h.update(serde_json::to_vec(t).unwrap_or_default());
+    h.update(format!("{:?}", raw.protocol));
+    if let Some((chain, _)) = &client_cert {
+        for c in chain {
+            h.update(c.as_ref());
+        }
+    }
+    let id: String = h.finalize()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Some(Arc::new(BackendTls {
+        id: id.into(),
+        sni: t.sni.as_deref().map(Into::into),
+        roots,
+        insecure_skip_verify: t.insecure_skip_verify,
+        client_cert,
+    }))
 }
 
 fn compile_one(raw: &RawCluster, path: &FieldPath, errs: &mut Violations) -> Cluster {
@@ -102,6 +181,7 @@ fn compile_one(raw: &RawCluster, path: &FieldPath, errs: &mut Violations) -> Clu
         balance: raw.balance,
         hash: compile_hash(&raw.hash, &path.field("hash"), errs),
         protocol: raw.protocol,
+        tls: None,
         health: compile_health(&raw.health, &path.field("health"), errs),
         retry: Retry {
             max: raw.retry.max,

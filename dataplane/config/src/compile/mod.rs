@@ -19,7 +19,12 @@ pub fn compile(raw: &RawSnapshot) -> Result<Snapshot, Violations> {
     let mut errs = Violations::default();
     let root = FieldPath::root();
 
-    let clusters = clusters::compile_all(&raw.clusters, &root.field("clusters"), &mut errs);
+    let clusters = clusters::compile_all(
+        &raw.clusters,
+        &raw.certificates,
+        &root.field("clusters"),
+        &mut errs,
+    );
     let cluster_ids: HashMap<&str, ClusterId> = clusters
         .iter()
         .enumerate()

@@ -16,6 +16,9 @@ pub struct RawCluster {
     pub hash: RawHashConf,
     #[serde(default)]
     pub protocol: BackendProtocol,
+    /// TLS towards the backends (protocols `https` and `h2`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<RawBackendTls>,
     #[serde(default)]
     pub health: RawHealthCheck,
     #[serde(default)]
@@ -99,6 +102,28 @@ pub enum BackendProtocol {
     Http,
     /// Cleartext HTTP/2 with prior knowledge (gRPC backends).
     H2c,
+    /// HTTP/1.1 over TLS.
+    Https,
+    /// HTTP/2 over TLS, negotiated by ALPN (gRPC over TLS).
+    H2,
+}
+
+/// How the proxy speaks TLS to a cluster's backends.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBackendTls {
+    /// Server name sent and verified (default: the backend address's host).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sni: Option<String>,
+    /// PEM CA bundle backends' certificates must chain to (default: the public web roots).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_pem: Option<String>,
+    /// Accept any backend certificate (test setups only).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub insecure_skip_verify: bool,
+    /// Name of an entry of `certificates` presented to backends asking for one (mTLS).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_certificate: Option<String>,
 }
 
 // === impl BackendProtocol ===
@@ -106,7 +131,17 @@ pub enum BackendProtocol {
 impl BackendProtocol {
     /// Spoken as HTTP/1.1 (so Upgrade can be forwarded).
     pub fn is_http1(self) -> bool {
-        matches!(self, Self::Http)
+        matches!(self, Self::Http | Self::Https)
+    }
+
+    /// Spoken as HTTP/2 (one multiplexed connection per backend).
+    pub fn is_h2(self) -> bool {
+        matches!(self, Self::H2c | Self::H2)
+    }
+
+    /// Over TLS.
+    pub fn is_tls(self) -> bool {
+        matches!(self, Self::Https | Self::H2)
     }
 }
 

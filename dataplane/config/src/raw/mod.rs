@@ -13,8 +13,8 @@ use sha2::{Digest, Sha256};
 pub use crate::modules::raw::*;
 pub use cluster::{
     BackendProtocol, Balance, GSLB_BLACKHOLE, HashStrategy, HealthKind, HealthMode, RawBackend,
-    RawCluster, RawHashConf, RawHealthCheck, RawPool, RawRetry, RawSubCluster, RawTimeouts,
-    RetryLevel,
+    RawBackendTls, RawCluster, RawHashConf, RawHealthCheck, RawPool, RawRetry, RawSubCluster,
+    RawTimeouts, RetryLevel,
 };
 pub use modules::{AccessLogFormat, RawAccessLog, RawGlobalModules, RawTenantModules};
 pub use tenant::{ADVANCED_MODE, RawAdvancedRule, RawBasicRule, RawRoutes, RawTenant};

@@ -455,18 +455,20 @@ impl Engine {
         }
         let pq = parts.uri.path_and_query().map_or("/", |p| p.as_str());
         let (uri, version) = match cluster.protocol {
-            bfe_config::cluster::BackendProtocol::Http => (
+            bfe_config::cluster::BackendProtocol::Http
+            | bfe_config::cluster::BackendProtocol::Https => (
                 Uri::try_from(pq).unwrap_or_else(|_| Uri::from_static("/")),
                 Version::HTTP_11,
             ),
-            bfe_config::cluster::BackendProtocol::H2c => {
+            p @ (bfe_config::cluster::BackendProtocol::H2c
+            | bfe_config::cluster::BackendProtocol::H2) => {
                 // The Host as forwarded: a rewrite module may have changed it.
                 let authority = headers
                     .get(HOST)
                     .and_then(|h| h.to_str().ok())
                     .unwrap_or_else(|| ctx.host_str());
                 let uri = Uri::builder()
-                    .scheme("http")
+                    .scheme(if p.is_tls() { "https" } else { "http" })
                     .authority(if authority.is_empty() {
                         "localhost"
                     } else {

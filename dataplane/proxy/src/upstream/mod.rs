@@ -3,12 +3,13 @@
 //! for a retry.
 
 mod pool;
+mod tls;
 
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use bfe_config::cluster::{Backend, BackendProtocol, Cluster};
+use bfe_config::cluster::{Backend, Cluster};
 use bytes::Bytes;
 use http::{Request, Response};
 use http_body::{Body, Frame, SizeHint};
@@ -26,6 +27,7 @@ use crate::http::body::{BodyOutcome, ReqBody};
 #[derive(Default)]
 pub struct Upstreams {
     pool: Arc<Pool>,
+    tls: tls::TlsClients,
 }
 
 /// How an attempt failed.
@@ -75,6 +77,7 @@ impl Upstreams {
         let key = PoolKey {
             addr: backend.addr.clone(),
             protocol: cluster.protocol,
+            tls: cluster.tls.as_ref().map(|t| t.id.clone()),
         };
         let mut req = req;
         if let Some(sender) = self.pool.checkout(&key, cluster.pool.idle_timeout) {
@@ -111,22 +114,40 @@ impl Upstreams {
             };
         // Small writes (headers) must not wait for Nagle.
         let _ = stream.set_nodelay(true);
-        let io = TokioIo::new(stream);
         let handshake = async {
-            match key.protocol {
-                BackendProtocol::Http => {
-                    let (sender, conn) = http1::Builder::new().handshake(io).await?;
-                    tokio::spawn(async move {
-                        if let Err(e) = conn.with_upgrades().await {
-                            tracing::debug!(error = %e, "Backend connection ended with an error.");
-                        }
-                    });
-                    Ok::<_, hyper::Error>(Sender::H1(sender))
+            match (&cluster.tls, key.protocol.is_tls()) {
+                (Some(settings), true) => {
+                    let config = self.tls.config(settings, key.protocol.is_h2())?;
+                    let name = tls::server_name(settings, &key.addr)?;
+                    let stream = tokio_rustls::TlsConnector::from(config)
+                        .connect(name, stream)
+                        .await
+                        .map_err(|e| {
+                            tracing::debug!(backend = %key.addr, error = %e, "Backend TLS handshake failed.");
+                            ProxyError::Connect
+                        })?;
+                    self.http_handshake(key, TokioIo::new(stream)).await
                 }
-                BackendProtocol::H2c => {
-                    let (sender, conn) = http2::Builder::new(TokioExecutor::new())
-                        .handshake(io)
-                        .await?;
+                _ => self.http_handshake(key, TokioIo::new(stream)).await,
+            }
+        };
+        match tokio::time::timeout(cluster.timeouts.connect, handshake).await {
+            Err(_) => Err(ProxyError::ConnectTimeout),
+            Ok(r) => r,
+        }
+    }
+
+    /// The HTTP/1.1 or HTTP/2 handshake on a connected (maybe TLS) stream.
+    async fn http_handshake<I>(&self, key: &PoolKey, io: I) -> Result<Sender, ProxyError>
+    where
+        I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+    {
+        let result = if key.protocol.is_h2() {
+            match http2::Builder::new(TokioExecutor::new())
+                .handshake(io)
+                .await
+            {
+                Ok((sender, conn)) => {
                     tokio::spawn(async move {
                         if let Err(e) = conn.await {
                             tracing::debug!(error = %e, "Backend HTTP/2 connection ended with an error.");
@@ -135,16 +156,25 @@ impl Upstreams {
                     self.pool.put_h2(key.clone(), sender.clone());
                     Ok(Sender::H2(sender))
                 }
+                Err(e) => Err(e),
+            }
+        } else {
+            match http1::Builder::new().handshake(io).await {
+                Ok((sender, conn)) => {
+                    tokio::spawn(async move {
+                        if let Err(e) = conn.with_upgrades().await {
+                            tracing::debug!(error = %e, "Backend connection ended with an error.");
+                        }
+                    });
+                    Ok(Sender::H1(sender))
+                }
+                Err(e) => Err(e),
             }
         };
-        match tokio::time::timeout(cluster.timeouts.connect, handshake).await {
-            Err(_) => Err(ProxyError::ConnectTimeout),
-            Ok(Err(e)) => {
-                tracing::debug!(backend = %key.addr, error = %e, "Backend handshake failed.");
-                Err(ProxyError::Connect)
-            }
-            Ok(Ok(s)) => Ok(s),
-        }
+        result.map_err(|e| {
+            tracing::debug!(backend = %key.addr, error = %e, "Backend handshake failed.");
+            ProxyError::Connect
+        })
     }
 
     async fn try_send(

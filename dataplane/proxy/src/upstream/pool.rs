@@ -14,6 +14,8 @@ use crate::http::body::ReqBody;
 pub struct PoolKey {
     pub addr: Arc<str>,
     pub protocol: BackendProtocol,
+    /// The cluster's backend TLS settings id: connections made with other settings differ.
+    pub tls: Option<Arc<str>>,
 }
 
 /// A connection able to carry a request.
@@ -40,7 +42,7 @@ impl Pool {
     /// A live idle connection for `key`, if one is pooled (newest first: the likeliest to be
     /// still open and warm).
     pub fn checkout(&self, key: &PoolKey, idle_timeout: Duration) -> Option<Sender> {
-        if key.protocol == BackendProtocol::H2c {
+        if key.protocol.is_h2() {
             let mut map = self.h2.lock().unwrap_or_else(|p| p.into_inner());
             return match map.get(key) {
                 Some(s) if !s.is_closed() => Some(Sender::H2(s.clone())),
