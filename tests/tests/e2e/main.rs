@@ -16,6 +16,7 @@ mod proxy_protocol;
 mod reload;
 mod routing;
 mod status;
+mod stream;
 mod timeouts;
 mod tls;
 mod websocket;
