@@ -41,6 +41,12 @@ impl TestCa {
         }
     }
 
+    /// The intermediate's certificate and key (it signs leaves, CRLs and, in tests, OCSP
+    /// responses).
+    pub fn intermediate_pem(&self) -> (String, String) {
+        (self.inter.pem(), self.inter.key().serialize_pem())
+    }
+
     /// The root certificate clients trust.
     pub fn root_pem(&self) -> String {
         self.root.pem()

@@ -102,6 +102,8 @@ fn http_builder(engine: &Engine) -> auto::Builder<TokioExecutor> {
         .http2()
         .timer(TokioTimer::new())
         .max_concurrent_streams(limits.h2_max_concurrent_streams)
+        .initial_stream_window_size(limits.h2_stream_window)
+        .initial_connection_window_size(limits.h2_connection_window)
         // Bounds HEADERS + CONTINUATION too: a CONTINUATION flood ends at this size.
         .max_header_list_size(u32::try_from(limits.max_header_bytes).unwrap_or(u32::MAX))
         // Rapid reset: streams the client opened and reset before we handled them, and

@@ -43,6 +43,10 @@ pub struct Limits {
     /// Per-write timeout towards the client before a cluster is chosen.
     pub write_timeout: Duration,
     pub h2_max_concurrent_streams: u32,
+    /// HTTP/2 flow-control windows we grant clients: per stream (BFE `isw`) and per
+    /// connection. They bound what a client may push before we read.
+    pub h2_stream_window: u32,
+    pub h2_connection_window: u32,
     /// Time for a TLS handshake, ClientHello included (BFE TlsHandshakeTimeout).
     pub tls_handshake_timeout: Duration,
     /// Largest PROXY protocol header accepted (BFE MaxProxyHeaderBytes).
@@ -64,6 +68,8 @@ impl Default for Limits {
             max_uri_bytes: 8 * 1024,
             write_timeout: Duration::from_secs(60),
             h2_max_concurrent_streams: 200,
+            h2_stream_window: 256 * 1024,
+            h2_connection_window: 1024 * 1024,
             tls_handshake_timeout: Duration::from_secs(10),
             proxy_header_max_bytes: 1024,
             proxy_header_timeout: Duration::from_secs(5),

@@ -557,3 +557,98 @@ tls:
         assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
     }
 }
+
+async fn run(program: &str, args: &[&str], dir: &std::path::Path) -> Vec<u8> {
+    let out = Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .await
+        .expect("openssl is installed");
+    assert!(
+        out.status.success(),
+        "{program} {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ocsp_response_is_stapled() {
+    let certs = Certs::new();
+    let origin = Origin::start("o").await;
+    let dir = certs.dir.path();
+    // An OCSP response for the exact.test leaf, signed by its issuer, made by openssl.
+    let (inter, inter_key) = certs.ca.intermediate_pem();
+    write(dir, "inter.pem", &inter);
+    write(dir, "inter.key", &inter_key);
+    write(dir, "leaf.pem", &certs.exact.cert_pem);
+    write(dir, "index.txt", "");
+    run(
+        "openssl",
+        &[
+            "ocsp",
+            "-issuer",
+            "inter.pem",
+            "-cert",
+            "leaf.pem",
+            "-reqout",
+            "req.der",
+        ],
+        dir,
+    )
+    .await;
+    run(
+        "openssl",
+        &[
+            "ocsp",
+            "-index",
+            "index.txt",
+            "-rsigner",
+            "inter.pem",
+            "-rkey",
+            "inter.key",
+            "-CA",
+            "inter.pem",
+            "-reqin",
+            "req.der",
+            "-respout",
+            "resp.der",
+            "-ndays",
+            "1",
+        ],
+        dir,
+    )
+    .await;
+    let b64 = run("openssl", &["base64", "-A", "-in", "resp.der"], dir).await;
+    let b64 = String::from_utf8(b64).unwrap();
+    let cfg = config(&certs, origin.addr, origin.addr, RULES).replacen(
+        "  - name: exact\n",
+        &format!("  - name: exact\n    ocsp_der_base64: \"{}\"\n", b64.trim()),
+        1,
+    );
+    assert!(cfg.contains("ocsp_der_base64"));
+    let proxy = TestProxy::start_tls(&cfg).await;
+    let connect = proxy.https.unwrap().to_string();
+    let out = openssl(&[
+        "s_client",
+        "-connect",
+        &connect,
+        "-servername",
+        "exact.test",
+        "-status",
+    ])
+    .await;
+    assert!(out.contains("OCSP Response Status: successful"), "{out}");
+    let out = openssl(&[
+        "s_client",
+        "-connect",
+        &connect,
+        "-servername",
+        "other.test",
+        "-status",
+    ])
+    .await;
+    assert!(out.contains("OCSP response: no response sent"), "{out}");
+    proxy.shutdown().await;
+}

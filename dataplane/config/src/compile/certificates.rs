@@ -30,5 +30,54 @@ pub(super) fn check_all(certs: &[RawCertificate], path: &FieldPath, errs: &mut V
         {
             errs.push(&p.field("key_pem"), format!("invalid private key PEM: {e}"));
         }
+        if let Some(b64) = &cert.ocsp_der_base64
+            && decode_base64(b64).is_none_or(|d| d.is_empty())
+        {
+            errs.push(&p.field("ocsp_der_base64"), "invalid base64");
+        }
+    }
+}
+
+/// Standard base64 (padding optional, whitespace ignored); `None` when malformed.
+pub(super) fn decode_base64(text: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    let mut padding = 0;
+    for b in text.bytes().filter(|b| !b.is_ascii_whitespace()) {
+        let v = match b {
+            b'A'..=b'Z' => b - b'A',
+            b'a'..=b'z' => b - b'a' + 26,
+            b'0'..=b'9' => b - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            b'=' => {
+                padding += 1;
+                continue;
+            }
+            _ => return None,
+        };
+        if padding > 0 {
+            return None;
+        }
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    (padding <= 2 && bits < 6).then_some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn base64_decodes() {
+        assert_eq!(super::decode_base64("aGVsbG8=").unwrap(), b"hello");
+        assert_eq!(super::decode_base64("aGVs\nbG8").unwrap(), b"hello");
+        assert_eq!(super::decode_base64("").unwrap(), b"");
+        assert!(super::decode_base64("a$b").is_none());
+        assert!(super::decode_base64("aG=Vs").is_none());
     }
 }

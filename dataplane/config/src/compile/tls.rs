@@ -110,8 +110,15 @@ pub(super) fn compile(
 /// The snapshot's certificates, parsed (entries that do not parse are reported by
 /// `certificates::check_all`; here they are simply absent).
 struct Certs<'a> {
-    parsed: HashMap<&'a str, (Vec<CertificateDer<'static>>, Option<PrivateKeyDer<'static>>)>,
+    parsed: HashMap<&'a str, Parsed>,
 }
+
+/// A certificate entry: chain, key (when usable), OCSP response (empty: none).
+type Parsed = (
+    Vec<CertificateDer<'static>>,
+    Option<PrivateKeyDer<'static>>,
+    Vec<u8>,
+);
 
 struct Compiler<'a, 'e> {
     certs: Certs<'a>,
@@ -135,7 +142,12 @@ impl<'a> Certs<'a> {
                 continue;
             }
             let key = PrivateKeyDer::from_pem_slice(cert.key_pem.as_bytes()).ok();
-            parsed.insert(cert.name.as_str(), (chain, key));
+            let ocsp = cert
+                .ocsp_der_base64
+                .as_deref()
+                .and_then(super::certificates::decode_base64)
+                .unwrap_or_default();
+            parsed.insert(cert.name.as_str(), (chain, key, ocsp));
         }
         Self { parsed }
     }
@@ -188,7 +200,7 @@ impl Compiler<'_, '_> {
         if let Some(id) = self.used.get(name) {
             return Some(*id);
         }
-        let Some((chain, key)) = self.certs.parsed.get(name) else {
+        let Some((chain, key, ocsp)) = self.certs.parsed.get(name) else {
             self.errs.push(p, format!("unknown certificate '{name}'"));
             return None;
         };
@@ -202,7 +214,7 @@ impl Compiler<'_, '_> {
             name: name.into(),
             chain: chain.clone(),
             key: key.clone_key(),
-            ocsp: Vec::new(),
+            ocsp: ocsp.clone(),
         }));
         self.used.insert(name.to_owned(), id);
         Some(id)

@@ -53,6 +53,10 @@ pub struct RawCertificate {
     pub cert_pem: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub key_pem: String,
+    /// A DER OCSP response for the leaf, base64, stapled to TLS handshakes (BFE's
+    /// `OcspResponseFile`, fetched by the operator).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ocsp_der_base64: Option<String>,
 }
 
 /// Why a document could not even be read as a snapshot.
