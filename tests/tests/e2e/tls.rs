@@ -652,3 +652,52 @@ async fn ocsp_response_is_stapled() {
     assert!(out.contains("OCSP response: no response sent"), "{out}");
     proxy.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rapid_reset_closes_the_http2_connection() {
+    let certs = Certs::new();
+    let origin = Origin::start("o").await;
+    let proxy = TestProxy::start_tls(&config(&certs, origin.addr, origin.addr, RULES)).await;
+    // h2 over TLS, as an attacker's client would open it.
+    let tcp = TcpStream::connect(proxy.https.unwrap()).await.unwrap();
+    let tls = tokio_rustls::TlsConnector::from(certs.ca.client_config(&["h2"], None))
+        .connect(
+            rustls::pki_types::ServerName::try_from("exact.test").unwrap(),
+            tcp,
+        )
+        .await
+        .unwrap();
+    let (mut client, conn) = h2::client::handshake(tls).await.unwrap();
+    let conn = tokio::spawn(conn);
+    // Open and cancel streams as fast as possible (CVE-2023-44487).
+    let mut sent = 0;
+    for _ in 0..5000 {
+        let req = http::Request::builder()
+            .uri(format!("https://exact.test/delay/1000/x{sent}"))
+            .body(())
+            .unwrap();
+        let Ok(ready) = client.clone().ready().await else {
+            break;
+        };
+        client = ready;
+        let Ok((_res, mut stream)) = client.send_request(req, true) else {
+            break;
+        };
+        stream.send_reset(h2::Reason::CANCEL);
+        sent += 1;
+    }
+    // The server gave up on the connection long before every stream was served.
+    // (Without the limit all 5000 go through and the connection stays open.)
+    assert!(sent < 5000, "sent {sent}");
+    tokio::time::timeout(Duration::from_secs(10), conn)
+        .await
+        .expect("the connection ends")
+        .unwrap()
+        .expect_err("closed with an error (GOAWAY)");
+    assert!(
+        origin.hits() < 1000,
+        "{} requests reached the origin",
+        origin.hits()
+    );
+    proxy.shutdown().await;
+}
