@@ -36,6 +36,8 @@ pub struct BackendTls {
     /// DER roots; empty: the public web roots.
     pub roots: Vec<rustls_pki_types::CertificateDer<'static>>,
     pub insecure_skip_verify: bool,
+    /// The cluster speaks HTTP/2 (`h2`): ALPN offers only `h2`.
+    pub h2: bool,
     pub client_cert: Option<(
         Vec<rustls_pki_types::CertificateDer<'static>>,
         rustls_pki_types::PrivateKeyDer<'static>,
@@ -105,6 +107,8 @@ pub struct HealthCheck {
     pub rise: u32,
     pub fall: u32,
     pub outlier_status: Option<StatusSet>,
+    /// The cluster's backend TLS (protocols `https` and `h2`): probes speak TLS too.
+    pub tls: Option<Arc<BackendTls>>,
 }
 
 #[derive(Debug, Clone, Copy)]

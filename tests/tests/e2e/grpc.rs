@@ -122,8 +122,16 @@ async fn https_backend(config: Arc<rustls::ServerConfig>) -> SocketAddr {
 }
 
 fn cluster(name: &str, addr: SocketAddr, protocol: &str, tls: &str) -> String {
+    // Active probes on every cluster: over TLS for https and h2 (a cleartext probe would
+    // take them down).
+    let health = "    health: { mode: active, fall: 1, rise: 1, interval_ms: 50, kind: tcp }\n";
+    let health = if protocol == "https" {
+        health.replace("kind: tcp", "kind: http, path: /health")
+    } else {
+        health.to_owned()
+    };
     format!(
-        "  - name: {name}\n    protocol: {protocol}\n{tls}    sub_clusters:\n      - {{ name: s, weight: 1, backends: [{{ addr: \"{addr}\" }}] }}\n"
+        "  - name: {name}\n    protocol: {protocol}\n{tls}{health}    sub_clusters:\n      - {{ name: s, weight: 1, backends: [{{ addr: \"{addr}\" }}] }}\n"
     )
 }
 
@@ -134,7 +142,10 @@ async fn grpc_over_h2c_and_h2_tls_backends_keeps_status_trailers() {
     let leaf = ca.server("backend.internal", &["backend.internal"]);
     let h2c = grpc_backend("h2c-backend", None).await;
     let h2 = grpc_backend("tls-backend", Some(server_tls(&leaf, &[b"h2"]))).await;
+    // One backend per cluster: health is shared by address, whichever cluster lists it.
     let https = https_backend(server_tls(&leaf, &[b"http/1.1"])).await;
+    let https_2 = https_backend(server_tls(&leaf, &[b"http/1.1"])).await;
+    let https_3 = https_backend(server_tls(&leaf, &[b"http/1.1"])).await;
     let tls_ok = format!(
         "    tls:\n      sni: backend.internal\n      ca_pem: {}",
         yaml_block(&ca.root_pem(), 8)
@@ -162,10 +173,12 @@ clusters:
         cluster("h2c", h2c, "h2c", ""),
         cluster("h2", h2, "h2", &tls_ok),
         cluster("https", https, "https", &tls_ok),
-        cluster("wrong", https, "https", &tls_wrong),
-        cluster("insecure", https, "https", tls_insecure),
+        cluster("wrong", https_2, "https", &tls_wrong),
+        cluster("insecure", https_3, "https", tls_insecure),
     );
     let proxy = TestProxy::start(&config).await;
+    // Several probe rounds pass first.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let mut client = StatsClient::connect(format!("http://{}", proxy.addr))
         .await
         .unwrap();
@@ -206,11 +219,17 @@ clusters:
     // HTTPS backends: verified by the right CA, refused (502) by a wrong one, accepted blind.
     for (path, status, body) in [
         ("/https/a", 200, Some("secure:/https/a")),
-        ("/wrong/a", 502, None),
+        // The probes fail verification too: the backend is down (503) or the attempt
+        // fails (502), never served.
+        ("/wrong/a", 0, None),
         ("/insecure/a", 200, Some("secure:/insecure/a")),
     ] {
         let res = bfe_tests::raw::get(proxy.addr, "grpc.test", path).await;
-        assert_eq!(res.status, status, "{path}: {}", res.body_str());
+        if status == 0 {
+            assert!([502, 503].contains(&res.status), "{path}: {}", res.status);
+        } else {
+            assert_eq!(res.status, status, "{path}: {}", res.body_str());
+        }
         if let Some(b) = body {
             assert_eq!(res.body_str(), b);
         }

@@ -35,6 +35,7 @@ pub(super) fn compile_all(
             }
             let mut cluster = compile_one(c, &p, errs);
             cluster.tls = compile_tls(c, certs, &p, errs);
+            cluster.health.tls = cluster.tls.clone();
             cluster
         })
         .collect()
@@ -112,6 +113,7 @@ fn compile_tls(
         sni: t.sni.as_deref().map(Into::into),
         roots,
         insecure_skip_verify: t.insecure_skip_verify,
+        h2: raw.protocol.is_h2(),
         client_cert,
     }))
 }
@@ -324,6 +326,7 @@ fn compile_health(raw: &RawHealthCheck, path: &FieldPath, errs: &mut Violations)
         errs.push(&path.field("fall"), "must be at least 1");
     }
     HealthCheck {
+        tls: None,
         mode: raw.mode,
         kind: raw.kind,
         path: raw.path.as_str().into(),

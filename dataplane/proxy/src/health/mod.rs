@@ -153,4 +153,5 @@ fn same_check(a: &HealthCheck, b: &HealthCheck) -> bool {
         && a.timeout == b.timeout
         && a.rise == b.rise
         && a.fall == b.fall
+        && a.tls.as_ref().map(|t| &t.id) == b.tls.as_ref().map(|t| &t.id)
 }

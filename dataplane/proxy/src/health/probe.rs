@@ -32,9 +32,38 @@ pub(super) async fn run(state: Arc<BackendState>, check: HealthCheck, always: bo
 }
 
 async fn probe_once(addr: &str, check: &HealthCheck) -> bool {
-    let Ok(mut stream) = TcpStream::connect(addr).await else {
+    let Ok(stream) = TcpStream::connect(addr).await else {
         return false;
     };
+    match &check.tls {
+        None => probe_http(stream, addr, check).await,
+        Some(settings) => {
+            // HTTP/1.1 over TLS; an HTTP/2 backend proves itself by the handshake (ALPN h2).
+            static CLIENTS: std::sync::OnceLock<crate::upstream::tls::TlsClients> =
+                std::sync::OnceLock::new();
+            let clients = CLIENTS.get_or_init(Default::default);
+            let (Ok(config), Ok(name)) = (
+                clients.config(settings, settings.h2),
+                crate::upstream::tls::server_name(settings, addr),
+            ) else {
+                return false;
+            };
+            match tokio_rustls::TlsConnector::from(config)
+                .connect(name, stream)
+                .await
+            {
+                Ok(_) if settings.h2 => true,
+                Ok(tls) => probe_http(tls, addr, check).await,
+                Err(_) => false,
+            }
+        }
+    }
+}
+
+async fn probe_http<S>(mut stream: S, addr: &str, check: &HealthCheck) -> bool
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
     match check.kind {
         HealthKind::Tcp => true,
         HealthKind::Http => {

@@ -3,7 +3,7 @@
 //! for a retry.
 
 mod pool;
-mod tls;
+pub(crate) mod tls;
 
 use std::pin::Pin;
 use std::sync::Arc;
