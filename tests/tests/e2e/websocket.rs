@@ -166,3 +166,51 @@ async fn websocket_is_routed_modules_run_and_bytes_flow_both_ways() {
     assert!(head.starts_with("http/1.1 200"), "{head}");
     proxy.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn websocket_over_tls() {
+    use bfe_tests::tls_util::{TestCa, yaml_block};
+    let ca = TestCa::new("Wss");
+    let leaf = ca.server("a.test", &["a.test"]);
+    let ws = ws_echo("wss-echo").await;
+    let plain = Origin::start("plain").await;
+    let config = format!(
+        "{}certificates:\n  - name: a\n    cert_pem: {}    key_pem: {}tls:\n  default_certificate: a\n",
+        config(ws, plain.addr),
+        yaml_block(&leaf.chain_pem, 6),
+        yaml_block(&leaf.key_pem, 6),
+    );
+    let proxy = TestProxy::start_tls(&config).await;
+    let tcp = TcpStream::connect(proxy.https.unwrap()).await.unwrap();
+    let mut s = tokio_rustls::TlsConnector::from(ca.client_config(&["http/1.1"], None))
+        .connect(
+            rustls::pki_types::ServerName::try_from("a.test").unwrap(),
+            tcp,
+        )
+        .await
+        .unwrap();
+    s.write_all(format!("GET /ws {HANDSHAKE}").as_bytes())
+        .await
+        .unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        tokio::time::timeout(Duration::from_secs(5), s.read_exact(&mut byte))
+            .await
+            .unwrap()
+            .unwrap();
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&head).to_lowercase();
+    assert!(head.starts_with("http/1.1 101"), "{head}");
+    assert!(head.contains("x-backend: wss-echo"), "{head}");
+    s.write_all(b"over tls").await.unwrap();
+    let mut back = [0u8; 8];
+    tokio::time::timeout(Duration::from_secs(5), s.read_exact(&mut back))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(&back, b"over tls");
+    drop(s);
+    proxy.shutdown().await;
+}
