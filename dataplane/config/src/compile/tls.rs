@@ -328,3 +328,88 @@ fn valid_host(name: &str) -> bool {
                     .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::raw::{RawCertificate, RawSnapshot};
+
+    fn cert(name: &str) -> RawCertificate {
+        let c = rcgen::generate_simple_self_signed(vec![format!("{name}.test")]).unwrap();
+        RawCertificate {
+            name: name.to_owned(),
+            cert_pem: c.cert.pem(),
+            key_pem: c.signing_key.serialize_pem(),
+            ocsp_der_base64: None,
+        }
+    }
+
+    fn snapshot(tls: &str) -> crate::Snapshot {
+        let mut raw = RawSnapshot::parse(tls).unwrap();
+        raw.certificates = ["a", "b", "c", "d"].map(cert).to_vec();
+        crate::compile(&raw).unwrap()
+    }
+
+    #[test]
+    fn vip_then_exact_then_closest_wildcard_then_default() {
+        let s = snapshot(
+            r#"
+tls:
+  default_certificate: d
+  rules:
+    - { name: by-vip, certificate: a, vips: ["10.0.0.1"] }
+    - { name: exact, certificate: b, sni: [www.example.com, "Mixed.Example.com."] }
+    - { name: wild, certificate: c, sni: ["*.example.com"], mandatory_protocol: h2 }
+"#,
+        );
+        let pick = |vip: &str, sni: Option<&str>| {
+            let rule = s.tls.select(vip.parse().ok(), sni).unwrap();
+            rule.name.to_string()
+        };
+        assert_eq!(pick("10.0.0.1", Some("www.example.com")), "by-vip");
+        assert_eq!(pick("10.0.0.2", Some("www.example.com")), "exact");
+        assert_eq!(pick("10.0.0.2", Some("WWW.example.COM.")), "exact");
+        assert_eq!(pick("10.0.0.2", Some("mixed.example.com")), "exact");
+        assert_eq!(pick("10.0.0.2", Some("api.example.com")), "wild");
+        // A wildcard covers one label only.
+        assert_eq!(pick("10.0.0.2", Some("a.b.example.com")), "default");
+        assert_eq!(pick("10.0.0.2", Some("example.com")), "default");
+        assert_eq!(pick("10.0.0.2", None), "default");
+        let wild = s.tls.select(None, Some("x.example.com")).unwrap();
+        assert_eq!(wild.alpn, vec![crate::tls::AlpnProtocol::H2]);
+        assert_eq!(wild.mandatory, Some(crate::tls::AlpnProtocol::H2));
+        // Certificates used twice are parsed once.
+        assert_eq!(s.tls.certificates.len(), 4);
+    }
+
+    #[test]
+    fn without_default_unmatched_names_get_nothing() {
+        let s = snapshot("tls:\n  rules:\n    - { name: r, certificate: a, sni: [a.test] }\n");
+        assert!(s.tls.select(None, Some("b.test")).is_none());
+        assert!(s.tls.select(None, Some("a.test")).is_some());
+    }
+
+    #[test]
+    fn conflicts_are_violations() {
+        let mut raw = RawSnapshot::parse(
+            r#"
+tls:
+  rules:
+    - { name: r, certificate: a, sni: [a.test], vips: ["10.0.0.1"], alpn: [h2, h2] }
+    - { name: r, certificate: a, sni: [A.test], vips: ["10.0.0.1"], mandatory_protocol: stream, alpn: [h2] }
+"#,
+        )
+        .unwrap();
+        raw.certificates = vec![cert("a")];
+        let text = crate::compile(&raw).unwrap_err().to_string();
+        for needle in [
+            "tls.rules[0].alpn[1]: duplicate protocol",
+            "tls.rules[1].name: duplicate TLS rule 'r'",
+            "tls.rules[1].vips[0]: VIP 10.0.0.1 is already claimed by another rule",
+            "tls.rules[1].sni[0]: server name 'A.test' is already claimed",
+            "tls.rules[1].mandatory_protocol: the mandatory protocol must be in alpn",
+            "tls.rules[1].stream: required when the rule can negotiate `stream`",
+        ] {
+            assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
+        }
+    }
+}
