@@ -52,6 +52,16 @@ pub struct Metrics {
     backend_active: Family<BackendLabels, Gauge>,
     backend_requests: Family<BackendStatusLabels, Counter>,
     backend_latency: Family<BackendLabels, Histogram>,
+    tls_handshakes: Family<HandshakeLabels, Counter>,
+    proxy_headers: Family<ResultLabels, Counter>,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct HandshakeLabels {
+    /// `full`, `resumed`, or why it failed: `error`, `timeout`, `no_certificate`.
+    result: &'static str,
+    version: &'static str,
+    protocol: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -135,6 +145,18 @@ impl Metrics {
         );
         let retries = Family::<KindLabels, Counter>::default();
         registry.register("retries", "Forwarding retries by kind", retries.clone());
+        let tls_handshakes = Family::<HandshakeLabels, Counter>::default();
+        registry.register(
+            "tls_handshakes",
+            "TLS handshakes by result, version and negotiated protocol",
+            tls_handshakes.clone(),
+        );
+        let proxy_headers = Family::<ResultLabels, Counter>::default();
+        registry.register(
+            "proxy_protocol_headers",
+            "PROXY protocol headers read, by result",
+            proxy_headers.clone(),
+        );
         let actions = Family::<ActionLabels, Counter>::default();
         registry.register(
             "module_actions",
@@ -175,6 +197,8 @@ impl Metrics {
             backend_requests,
             backend_latency,
             retries,
+            tls_handshakes,
+            proxy_headers,
             actions,
             registry,
             requests,
@@ -257,6 +281,29 @@ impl Metrics {
                 .get_or_create(&labels)
                 .set(i64::from(*active));
         }
+    }
+
+    /// One TLS handshake's outcome (`version`/`protocol` empty when it failed).
+    pub fn tls_handshake(
+        &self,
+        result: &'static str,
+        version: &'static str,
+        protocol: &'static str,
+    ) {
+        self.tls_handshakes
+            .get_or_create(&HandshakeLabels {
+                result,
+                version,
+                protocol,
+            })
+            .inc();
+    }
+
+    /// One PROXY protocol read: `v1`/`v2`-less `ok`, `absent` (optional mode) or the error.
+    pub fn proxy_header(&self, result: &'static str) {
+        self.proxy_headers
+            .get_or_create(&ResultLabels { result })
+            .inc();
     }
 
     pub fn retry(&self, kind: &'static str) {

@@ -286,6 +286,21 @@ fn to_v6(a: SocketAddr) -> SocketAddr {
     SocketAddr::new(IpAddr::V6(v6(a.ip())), a.port())
 }
 
+// === impl Error ===
+
+impl Error {
+    /// A short label for metrics.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Missing => "missing",
+            Self::Malformed(_) => "malformed",
+            Self::TooLarge(_) => "too_large",
+            Self::Timeout => "timeout",
+            Self::Io(_) => "io",
+        }
+    }
+}
+
 // === impl Prefixed ===
 
 impl<S> Prefixed<S> {

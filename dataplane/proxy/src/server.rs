@@ -142,10 +142,16 @@ async fn serve_connection(
     {
         Ok(r) => r,
         Err(e) => {
+            engine.metrics.proxy_header(e.kind());
             tracing::debug!(peer = %peer, error = %e, "PROXY protocol header refused; closing.");
             return;
         }
     };
+    if kind.proxy_protocol != Mode::Off {
+        engine
+            .metrics
+            .proxy_header(if header.is_some() { "ok" } else { "absent" });
+    }
     let (client, vip) = match header.and_then(|h| h.addrs) {
         Some((src, dst)) => (src, dst.ip()),
         None => (peer, local.ip()),
@@ -209,6 +215,7 @@ where
         let start = match LazyConfigAcceptor::new(rustls::server::Acceptor::default(), io).await {
             Ok(s) => s,
             Err(e) => {
+                engine.metrics.tls_handshake("error", "", "");
                 tracing::debug!(peer = %peer, error = %e, "Bad ClientHello.");
                 return None;
             }
@@ -222,6 +229,7 @@ where
             .tls
             .select(&active.snapshot.tls, session.vip, sni.as_deref())
         else {
+            engine.metrics.tls_handshake("no_certificate", "", "");
             tracing::debug!(peer = %peer, sni = ?sni, "No TLS rule or certificate; closing.");
             return None;
         };
@@ -229,9 +237,13 @@ where
         match start.into_stream(selected.config).await {
             Ok(tls) => {
                 let info = TlsInfo::from_connection(tls.get_ref().1, &rule, sni);
+                let result = if info.resumed { "resumed" } else { "full" };
+                let protocol = std::str::from_utf8(info.protocol.id()).unwrap_or("");
+                engine.metrics.tls_handshake(result, info.version, protocol);
                 Some((tls, info, rule))
             }
             Err(e) => {
+                engine.metrics.tls_handshake("error", "", "");
                 tracing::debug!(peer = %peer, error = %e, "TLS handshake failed.");
                 None
             }
@@ -240,6 +252,7 @@ where
     match tokio::time::timeout(engine.limits.tls_handshake_timeout, fut).await {
         Ok(r) => r,
         Err(_) => {
+            engine.metrics.tls_handshake("timeout", "", "");
             tracing::debug!(peer = %peer, "TLS handshake timed out.");
             None
         }

@@ -151,6 +151,17 @@ async fn malformed_oversized_and_slow_headers_close_the_connection() {
         .unwrap_or(0);
     assert_eq!(n, 0);
     assert!(started.elapsed() >= Duration::from_millis(250));
+    let metrics = bfe_tests::raw::get(proxy.admin, "x", "/metrics")
+        .await
+        .body_str();
+    for needle in [
+        r#"bfe_proxy_protocol_headers_total{result="absent"} 1"#,
+        r#"bfe_proxy_protocol_headers_total{result="malformed"} 3"#,
+        r#"bfe_proxy_protocol_headers_total{result="too_large"} 2"#,
+        r#"bfe_proxy_protocol_headers_total{result="timeout"} 1"#,
+    ] {
+        assert!(metrics.contains(needle), "missing {needle} in\n{metrics}");
+    }
     proxy.shutdown().await;
 }
 

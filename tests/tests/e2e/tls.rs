@@ -270,6 +270,19 @@ async fn openssl_shows_alpn_mandatory_protocol_and_resumption() {
     }
     assert_eq!(kinds[0], Some(rustls::HandshakeKind::Full));
     assert_eq!(kinds[1..], [Some(rustls::HandshakeKind::Resumed); 2]);
+
+    // Handshakes are counted by result, version and protocol.
+    let metrics = bfe_tests::raw::get(proxy.admin, "x", "/metrics")
+        .await
+        .body_str();
+    for needle in [
+        r#"bfe_tls_handshakes_total{result="resumed",version="TLSv1.3",protocol="http/1.1"} 2"#,
+        r#"bfe_tls_handshakes_total{result="full",version="TLSv1.3",protocol="h2"}"#,
+        r#"bfe_tls_handshakes_total{result="resumed",version="TLSv1.2",protocol="http/1.1"}"#,
+        r#"bfe_tls_handshakes_total{result="error",version="",protocol=""}"#,
+    ] {
+        assert!(metrics.contains(needle), "missing {needle} in\n{metrics}");
+    }
     proxy.shutdown().await;
 }
 
