@@ -242,6 +242,23 @@ async fn openssl_shows_alpn_mandatory_protocol_and_resumption() {
     .await;
     let reused = out.matches("Reused, TLSv1.2").count();
     assert!(reused >= 4, "{reused} resumed handshakes\n{out}");
+    // Without tickets: the server-side session cache (session ids).
+    let out = openssl(&[
+        "s_client",
+        "-connect",
+        &connect,
+        "-servername",
+        "exact.test",
+        "-tls1_2",
+        "-no_ticket",
+        "-reconnect",
+    ])
+    .await;
+    let reused = out.matches("Reused, TLSv1.2").count();
+    assert!(
+        reused >= 4,
+        "session cache: {reused} resumed handshakes\n{out}"
+    );
 
     // TLS 1.3 (s_client leaves before the tickets arrive; rustls as the client reads them).
     let client = certs.ca.resuming_client_config(&["http/1.1"]);
