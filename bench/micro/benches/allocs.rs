@@ -198,6 +198,26 @@ async fn allocs_per_request(addr: SocketAddr) -> (f64, f64) {
     )
 }
 
+/// Net heap bytes held per idle keep-alive connection: open `IDLE` connections to `addr`, one
+/// request each, and compare allocated − freed bytes before and after (client sockets included,
+/// a few hundred bytes each).
+async fn held_bytes_per_idle_connection(addr: SocketAddr) -> f64 {
+    const IDLE: usize = 500;
+    let mut buf = vec![0u8; 65536];
+    let mut conns = Vec::with_capacity(IDLE);
+    let region = Region::new(GLOBAL);
+    for _ in 0..IDLE {
+        let mut c = TcpStream::connect(addr).await.expect("connect");
+        client(&mut c, &mut buf, 1).await;
+        conns.push(c);
+    }
+    // Let the server side finish the response and park every connection.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let s = region.change();
+    drop(conns);
+    (s.bytes_allocated as f64 - s.bytes_deallocated as f64) / IDLE as f64
+}
+
 fn end_to_end() {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -238,6 +258,11 @@ fn end_to_end() {
             "bytes/op  {:<44} {:>8.0}  info",
             "h1_keepalive_request/proxy_only",
             proxied.1 - direct.1
+        );
+        let held = held_bytes_per_idle_connection(running.http[0]).await;
+        println!(
+            "bytes/conn {:<43} {:>8.0}  info",
+            "idle_keepalive_connection/heap_held", held
         );
         running.shutdown().await;
         let _ = std::fs::remove_dir_all(&dir);
