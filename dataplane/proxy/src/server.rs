@@ -102,6 +102,8 @@ fn http_builder(engine: &Engine) -> auto::Builder<TokioExecutor> {
         .http2()
         .timer(TokioTimer::new())
         .max_concurrent_streams(limits.h2_max_concurrent_streams)
+        // RFC 8441: WebSocket over HTTP/2 (extended CONNECT).
+        .enable_connect_protocol()
         .initial_stream_window_size(limits.h2_stream_window)
         .initial_connection_window_size(limits.h2_connection_window)
         // Bounds HEADERS + CONTINUATION too: a CONTINUATION flood ends at this size.

@@ -36,6 +36,8 @@ async fn ws_echo(name: &'static str) -> SocketAddr {
                             return Ok::<_, Infallible>(res);
                         };
                         let seen = req.headers().get("x-module").cloned();
+                        let key = req.headers().get("sec-websocket-key").cloned();
+                        let method = req.method().clone();
                         let on = hyper::upgrade::on(&mut req);
                         tokio::spawn(async move {
                             if let Ok(up) = on.await {
@@ -56,6 +58,10 @@ async fn ws_echo(name: &'static str) -> SocketAddr {
                         if let Some(v) = seen {
                             h.insert("x-seen-module", v);
                         }
+                        if let Some(v) = key {
+                            h.insert("x-seen-key", v);
+                        }
+                        h.insert("x-seen-method", method.as_str().parse().unwrap());
                         Ok(res)
                     },
                 );
@@ -212,5 +218,73 @@ async fn websocket_over_tls() {
         .unwrap();
     assert_eq!(&back, b"over tls");
     drop(s);
+    proxy.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn websocket_over_http2_extended_connect() {
+    use bfe_tests::tls_util::{TestCa, yaml_block};
+    let ca = TestCa::new("H2ws");
+    let leaf = ca.server("a.test", &["a.test"]);
+    let ws = ws_echo("h2-ws-echo").await;
+    let plain = Origin::start("plain").await;
+    let config = format!(
+        "{}certificates:\n  - name: a\n    cert_pem: {}    key_pem: {}tls:\n  default_certificate: a\n",
+        config(ws, plain.addr),
+        yaml_block(&leaf.chain_pem, 6),
+        yaml_block(&leaf.key_pem, 6),
+    );
+    let proxy = TestProxy::start_tls(&config).await;
+    let tcp = TcpStream::connect(proxy.https.unwrap()).await.unwrap();
+    let tls = tokio_rustls::TlsConnector::from(ca.client_config(&["h2"], None))
+        .connect(
+            rustls::pki_types::ServerName::try_from("a.test").unwrap(),
+            tcp,
+        )
+        .await
+        .unwrap();
+    let (client, conn) = h2::client::handshake(tls).await.unwrap();
+    tokio::spawn(conn);
+    let mut client = client.ready().await.unwrap();
+    // The server's SETTINGS allow extended CONNECT (RFC 8441).
+    for _ in 0..50 {
+        if client.is_extended_connect_protocol_enabled() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(client.is_extended_connect_protocol_enabled());
+    let mut req = http::Request::builder()
+        .method("CONNECT")
+        .uri("https://a.test/ws/h2")
+        .header("sec-websocket-version", "13")
+        .body(())
+        .unwrap();
+    req.extensions_mut()
+        .insert(h2::ext::Protocol::from("websocket"));
+    let (res, mut send) = client.send_request(req, false).unwrap();
+    let res = tokio::time::timeout(Duration::from_secs(5), res)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["x-backend"], "h2-ws-echo");
+    assert_eq!(res.headers()["x-seen-module"], "applied");
+    assert!(!res.headers().contains_key("sec-websocket-accept"));
+    // The backend got an HTTP/1.1 GET with a fresh 16-byte key.
+    assert_eq!(res.headers()["x-seen-method"], "GET");
+    assert_eq!(res.headers()["x-seen-key"].len(), 24);
+    let mut body = res.into_body();
+    for msg in [&b"first"[..], b"second"] {
+        send.send_data(Bytes::from_static(msg), false).unwrap();
+        let got = tokio::time::timeout(Duration::from_secs(5), body.data())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        let _ = body.flow_control().release_capacity(got.len());
+        assert_eq!(&got[..], msg);
+    }
+    send.send_data(Bytes::new(), true).unwrap();
     proxy.shutdown().await;
 }

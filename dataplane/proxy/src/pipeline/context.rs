@@ -82,7 +82,7 @@ pub struct RequestCtx {
     /// Keeps the chosen backend's in-flight count while its response streams.
     pub backend_load: Option<ActiveGuard>,
     /// The `Upgrade` protocol asked for (HTTP/1.1 WebSocket), forwarded to HTTP/1 backends.
-    pub upgrade: Option<HeaderValue>,
+    pub upgrade: Option<crate::http::upgrade::Asked>,
 }
 
 // === impl Session ===

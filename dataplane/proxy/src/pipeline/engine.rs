@@ -112,7 +112,7 @@ impl Engine {
         // A WebSocket (HTTP/1.1 Upgrade) goes through every phase like any request; only
         // after the backend's 101 do the two connections become a byte pipe.
         let upgrade = upgrade::take(parts);
-        ctx.upgrade = upgrade.as_ref().map(|u| u.protocol.clone());
+        ctx.upgrade = upgrade.as_ref().map(|u| u.asked.clone());
         let active = ctx.active.clone();
         let chains = &active.chains;
         let snapshot = &active.snapshot;
@@ -246,7 +246,7 @@ impl Engine {
         let (Some(up), Some(backend), Some(protocol)) = (upgrade, backend, protocol) else {
             return false;
         };
-        upgrade::restore(&mut res.headers, &protocol);
+        upgrade::to_client(res, &up.asked, &protocol);
         upgrade::splice(
             up.client,
             backend,
@@ -443,10 +443,14 @@ impl Engine {
     ) -> Request<ReqBody> {
         let mut headers = parts.headers.clone();
         headers::strip_hop_by_hop(&mut headers, true);
-        if let Some(protocol) = &ctx.upgrade
+        let mut method = parts.method.clone();
+        if let Some(asked) = &ctx.upgrade
             && cluster.protocol.is_http1()
         {
-            upgrade::restore(&mut headers, protocol);
+            upgrade::to_backend(&mut headers, asked);
+            if asked.over_h2 {
+                method = http::Method::GET;
+            }
         }
         if !headers.contains_key(HOST)
             && let Some(h) = &ctx.host
@@ -481,7 +485,7 @@ impl Engine {
             }
         };
         let mut req = Request::new(body);
-        *req.method_mut() = parts.method.clone();
+        *req.method_mut() = method;
         *req.uri_mut() = uri;
         *req.version_mut() = version;
         *req.headers_mut() = headers;
