@@ -33,7 +33,10 @@ pub async fn handler(State(state): State<AppState>) -> Response {
     match render(&state).await {
         Ok(text) => (
             StatusCode::OK,
-            [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+            [(
+                header::CONTENT_TYPE,
+                "text/plain; version=0.0.4; charset=utf-8",
+            )],
             text,
         )
             .into_response(),
@@ -49,22 +52,44 @@ async fn render(state: &AppState) -> Result<String, crate::error::ApiError> {
     let head = state.store.head().await?;
     let head_gauge = Gauge::<i64>::default();
     head_gauge.set(head);
-    registry.register("config_head_version", "Newest configuration version", head_gauge);
+    registry.register(
+        "config_head_version",
+        "Newest configuration version",
+        head_gauge,
+    );
 
     let nodes = state.store.list_nodes(state.node_grace_ms()).await?;
     let by_state = Family::<StateLabels, Gauge>::default();
     let applied = Family::<NodeLabels, Gauge>::default();
     let lag = Family::<NodeLabels, Gauge>::default();
     for n in &nodes {
-        let s = if n.connected { "connected" } else { "disconnected" };
+        let s = if n.connected {
+            "connected"
+        } else {
+            "disconnected"
+        };
         by_state.get_or_create(&StateLabels { state: s }).inc();
-        let labels = NodeLabels { node: n.node_id.clone() };
+        let labels = NodeLabels {
+            node: n.node_id.clone(),
+        };
         applied.get_or_create(&labels).set(n.applied_version);
         lag.get_or_create(&labels).set(n.lag_versions);
     }
-    registry.register("nodes", "Data-plane nodes in the fleet, by connection state", by_state);
-    registry.register("node_applied_version", "Version each node reported ACTIVE", applied);
-    registry.register("node_lag_versions", "Versions each node is behind the head", lag);
+    registry.register(
+        "nodes",
+        "Data-plane nodes in the fleet, by connection state",
+        by_state,
+    );
+    registry.register(
+        "node_applied_version",
+        "Version each node reported ACTIVE",
+        applied,
+    );
+    registry.register(
+        "node_lag_versions",
+        "Versions each node is behind the head",
+        lag,
+    );
 
     // Requests the fleet reported over the last 5 minutes.
     let to_ms = now_ms();

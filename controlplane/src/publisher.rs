@@ -51,7 +51,11 @@ impl Publisher {
     }
 }
 
-async fn watch_head(store: Store, tx: watch::Sender<Option<Arc<Published>>>, mut wake: tokio::sync::mpsc::Receiver<()>) {
+async fn watch_head(
+    store: Store,
+    tx: watch::Sender<Option<Arc<Published>>>,
+    mut wake: tokio::sync::mpsc::Receiver<()>,
+) {
     let mut current = 0i64;
     loop {
         match store.head().await {
@@ -63,7 +67,10 @@ async fn watch_head(store: Store, tx: watch::Sender<Option<Arc<Published>>>, mut
                         return;
                     }
                 }
-                None => tracing::warn!(version = head, "Head version could not be loaded; will retry."),
+                None => tracing::warn!(
+                    version = head,
+                    "Head version could not be loaded; will retry."
+                ),
             },
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "Reading the head version failed; will retry."),
@@ -73,6 +80,7 @@ async fn watch_head(store: Store, tx: watch::Sender<Option<Arc<Published>>>, mut
         }
         tokio::select! {
             _ = wake.recv() => {}
+            () = store.next_commit() => {}
             _ = tokio::time::sleep(POLL) => {}
         }
     }
@@ -82,7 +90,10 @@ async fn load(store: &Store, version: i64) -> Option<Published> {
     let snapshot = store.version_snapshot(version).await.ok()??;
     let info = store.version(version).await.ok()??;
     let body = snapshot.canonical_json();
-    let sha256: String = Sha256::digest(&body).iter().map(|b| format!("{b:02x}")).collect();
+    let sha256: String = Sha256::digest(&body)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     let committed_unix_ms = humantime::parse_rfc3339(&info.created_at)
         .ok()
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
@@ -108,7 +119,9 @@ async fn listen(url: String, wake: tokio::sync::mpsc::Sender<()>) {
                     }
                 }
             }
-            Err(e) => tracing::warn!(error = %e, "Cannot open the LISTEN connection; polling only."),
+            Err(e) => {
+                tracing::warn!(error = %e, "Cannot open the LISTEN connection; polling only.")
+            }
         }
         if wake.is_closed() {
             return;

@@ -32,11 +32,17 @@ fn allowed(actor: &Actor) -> Result<(), ApiError> {
 #[utoipa::path(get, path = "/api/v1/nodes", tag = "fleet",
     responses((status = 200, body = NodeList), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody)))]
-pub async fn list_nodes(State(state): State<AppState>, actor: Actor) -> Result<Json<NodeList>, ApiError> {
+pub async fn list_nodes(
+    State(state): State<AppState>,
+    actor: Actor,
+) -> Result<Json<NodeList>, ApiError> {
     allowed(&actor)?;
     let items = state.store.list_nodes(state.node_grace_ms()).await?;
     let head_version = state.store.head().await?;
-    Ok(Json(NodeList { head_version, items }))
+    Ok(Json(NodeList {
+        head_version,
+        items,
+    }))
 }
 
 /// One node.

@@ -43,7 +43,12 @@ pub async fn get_stats(
     if let Some(scope) = &actor.tenants {
         match &q.tenant {
             Some(t) if scope.contains(t) => {}
-            _ => return Err(ApiError::bad_field("tenant", "a tenant-scoped token must ask for one of its tenants")),
+            _ => {
+                return Err(ApiError::bad_field(
+                    "tenant",
+                    "a tenant-scoped token must ask for one of its tenants",
+                ));
+            }
         }
     }
     let to_ms = q.to.unwrap_or_else(now_ms);

@@ -6,8 +6,8 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use bfe_proto::discovery::v1::{
-    self as pb, ControlMessage, NodeMessage, control_message, discovery_server::Discovery, node_message,
-    status::State,
+    self as pb, ControlMessage, NodeMessage, control_message, discovery_server::Discovery,
+    node_message, status::State,
 };
 use tokio::sync::mpsc;
 use tokio_stream::Stream;
@@ -27,7 +27,11 @@ pub struct DiscoveryService {
 
 impl DiscoveryService {
     pub fn new(store: Store, publisher: Publisher, auth: NodeAuth) -> Self {
-        Self { store, publisher, auth }
+        Self {
+            store,
+            publisher,
+            auth,
+        }
     }
 }
 
@@ -35,7 +39,10 @@ impl DiscoveryService {
 impl Discovery for DiscoveryService {
     type StreamStream = Outbound;
 
-    async fn stream(&self, req: Request<Streaming<NodeMessage>>) -> Result<Response<Outbound>, Status> {
+    async fn stream(
+        &self,
+        req: Request<Streaming<NodeMessage>>,
+    ) -> Result<Response<Outbound>, Status> {
         let metadata = req.metadata().clone();
         let mut inbound = req.into_inner();
         let hello = match tokio::time::timeout(Duration::from_secs(10), inbound.message()).await {
@@ -43,7 +50,11 @@ impl Discovery for DiscoveryService {
                 msg: Some(node_message::Msg::Hello(h)),
             }))) => h,
             Ok(Err(status)) => return Err(status),
-            _ => return Err(Status::invalid_argument("the first message must be a Hello")),
+            _ => {
+                return Err(Status::invalid_argument(
+                    "the first message must be a Hello",
+                ));
+            }
         };
         self.auth.check(&metadata, &hello.token)?;
         if !valid_node_id(&hello.node_id) {
@@ -58,7 +69,10 @@ impl Discovery for DiscoveryService {
             .map_err(|e| Status::unavailable(format!("store: {e}")))?;
         // A version this build refused before is not offered again (until another build).
         let refused = match self.store.node(&hello.node_id).await {
-            Ok(Some(n)) => n.last_nack.filter(|n| n.build == hello.build).map(|n| n.version),
+            Ok(Some(n)) => n
+                .last_nack
+                .filter(|n| n.build == hello.build)
+                .map(|n| n.version),
             _ => None,
         };
         tracing::info!(node = %hello.node_id, build = %hello.build, held = hello.held_version, "Node connected.");
@@ -72,7 +86,9 @@ impl Discovery for DiscoveryService {
             refused,
         };
         tokio::spawn(session.run(inbound, tx, self.publisher.clone()));
-        Ok(Response::new(Box::pin(tokio_stream::wrappers::ReceiverStream::new(rx))))
+        Ok(Response::new(Box::pin(
+            tokio_stream::wrappers::ReceiverStream::new(rx),
+        )))
     }
 }
 
@@ -178,7 +194,9 @@ impl Session {
                 match State::try_from(s.state) {
                     Ok(State::Active) => {
                         self.held = (version, s.sha256.clone());
-                        self.store.node_active(&self.node_id, version, &s.sha256).await
+                        self.store
+                            .node_active(&self.node_id, version, &s.sha256)
+                            .await
                     }
                     Ok(State::Nack) => {
                         tracing::warn!(node = %self.node_id, version, reason = %s.message, "Node refused a version.");
@@ -198,7 +216,12 @@ impl Session {
                         };
                         self.store.node_nack(&self.node_id, &nack).await
                     }
-                    _ => self.store.node_seen(&self.node_id).await,
+                    // RECEIVED and ACK are progress on the way to ACTIVE or NACK: not worth a
+                    // write each (with a thousand nodes they would queue behind each other).
+                    _ => {
+                        tracing::debug!(node = %self.node_id, version, state = s.state, "Node status.");
+                        Ok(())
+                    }
                 }
             }
         };

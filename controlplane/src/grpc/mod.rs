@@ -32,8 +32,14 @@ impl NodeAuth {
     /// Checks the `authorization: Bearer` metadata, or `fallback` (a token inside the
     /// message), against the configured token.
     #[allow(clippy::result_large_err)] // tonic's Status is what the handlers return
-    pub fn check(&self, metadata: &tonic::metadata::MetadataMap, fallback: &str) -> Result<(), tonic::Status> {
-        let Some(want) = &self.token else { return Ok(()) };
+    pub fn check(
+        &self,
+        metadata: &tonic::metadata::MetadataMap,
+        fallback: &str,
+    ) -> Result<(), tonic::Status> {
+        let Some(want) = &self.token else {
+            return Ok(());
+        };
         let given = metadata
             .get("authorization")
             .and_then(|v| v.to_str().ok())
@@ -57,10 +63,14 @@ pub fn services(
     publisher: Publisher,
     auth: NodeAuth,
 ) -> (DiscoveryServer<DiscoveryService>, StatsServer<StatsService>) {
-    let discovery = DiscoveryServer::new(DiscoveryService::new(store.clone(), publisher, auth.clone()))
-        .send_compressed(CompressionEncoding::Gzip)
-        .accept_compressed(CompressionEncoding::Gzip)
-        .max_encoding_message_size(256 * 1024 * 1024);
+    let discovery = DiscoveryServer::new(DiscoveryService::new(
+        store.clone(),
+        publisher,
+        auth.clone(),
+    ))
+    .send_compressed(CompressionEncoding::Gzip)
+    .accept_compressed(CompressionEncoding::Gzip)
+    .max_encoding_message_size(256 * 1024 * 1024);
     let stats = StatsServer::new(StatsService::new(store, auth))
         .accept_compressed(CompressionEncoding::Gzip)
         .max_decoding_message_size(64 * 1024 * 1024);

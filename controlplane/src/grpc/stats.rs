@@ -27,7 +27,8 @@ impl Stats for StatsService {
         if batch.node_id.is_empty() || batch.boot_id.is_empty() {
             return Err(Status::invalid_argument("node_id and boot_id are required"));
         }
-        let sequence = i64::try_from(batch.sequence).map_err(|_| Status::invalid_argument("sequence out of range"))?;
+        let sequence = i64::try_from(batch.sequence)
+            .map_err(|_| Status::invalid_argument("sequence out of range"))?;
         let rows: Vec<StatsRow> = batch
             .records
             .into_iter()

@@ -73,10 +73,15 @@ impl Acc {
     fn finish(mut self, seconds: f64) -> StatsSummary {
         let s = &mut self.summary;
         if s.requests > 0 {
-            let failed = s.by_status_class.get("5xx").copied().unwrap_or(0) + s.by_status_class.get("none").copied().unwrap_or(0);
+            let failed = s.by_status_class.get("5xx").copied().unwrap_or(0)
+                + s.by_status_class.get("none").copied().unwrap_or(0);
             s.error_ratio = failed as f64 / s.requests as f64;
         }
-        s.rate = if seconds > 0.0 { s.requests as f64 / seconds } else { 0.0 };
+        s.rate = if seconds > 0.0 {
+            s.requests as f64 / seconds
+        } else {
+            0.0
+        };
         if let Some(h) = self.hist.filter(|h| !h.is_empty()) {
             let ms = |q: f64| h.value_at_quantile(q) as f64 / 1000.0;
             s.p50_ms = Some(ms(0.50));
@@ -93,10 +98,22 @@ pub fn summarize(rows: &[StatsRow], from_ms: i64, to_ms: i64) -> StatsReport {
     let mut groups: BTreeMap<String, Acc> = BTreeMap::new();
     let mut de = Deserializer::new();
     for r in rows {
-        let decoded = decode_hex(&r.latency_hdr).and_then(|bytes| de.deserialize::<u64, _>(&mut &bytes[..]).ok());
+        let decoded = decode_hex(&r.latency_hdr)
+            .and_then(|bytes| de.deserialize::<u64, _>(&mut &bytes[..]).ok());
         total.add(r, decoded.as_ref());
-        let dash = |s: &str| if s.is_empty() { "-".to_owned() } else { s.to_owned() };
-        let key = format!("{}/{}/{}", dash(&r.tenant), dash(&r.cluster), dash(&r.backend));
+        let dash = |s: &str| {
+            if s.is_empty() {
+                "-".to_owned()
+            } else {
+                s.to_owned()
+            }
+        };
+        let key = format!(
+            "{}/{}/{}",
+            dash(&r.tenant),
+            dash(&r.cluster),
+            dash(&r.backend)
+        );
         groups.entry(key).or_default().add(r, decoded.as_ref());
     }
     let seconds = (to_ms - from_ms).max(1) as f64 / 1000.0;
@@ -104,7 +121,10 @@ pub fn summarize(rows: &[StatsRow], from_ms: i64, to_ms: i64) -> StatsReport {
         from_ms,
         to_ms,
         total: total.finish(seconds),
-        groups: groups.into_iter().map(|(k, a)| (k, a.finish(seconds))).collect(),
+        groups: groups
+            .into_iter()
+            .map(|(k, a)| (k, a.finish(seconds)))
+            .collect(),
     }
 }
 

@@ -194,6 +194,8 @@ impl Store {
                 .await?;
         }
         tx.commit().await?;
+        // Wake this process's publisher now rather than at its next poll.
+        self.committed.notify_waiters();
         if let Ok(mut cache) = self.last_commit.lock() {
             *cache = Some((number, commit.after.clone()));
         }

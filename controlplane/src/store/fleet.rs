@@ -139,7 +139,12 @@ impl Store {
         Ok(())
     }
 
-    pub async fn node_active(&self, node_id: &str, version: i64, sha256: &str) -> Result<(), ApiError> {
+    pub async fn node_active(
+        &self,
+        node_id: &str,
+        version: i64,
+        sha256: &str,
+    ) -> Result<(), ApiError> {
         let now = now_ms();
         sqlx::query(
             "UPDATE nodes SET applied_version = $2, applied_sha256 = $3, applied_at_ms = $4, \
@@ -155,7 +160,8 @@ impl Store {
     }
 
     pub async fn node_nack(&self, node_id: &str, nack: &Nack) -> Result<(), ApiError> {
-        let violations = serde_json::to_string(&nack.violations).unwrap_or_else(|_| "[]".to_owned());
+        let violations =
+            serde_json::to_string(&nack.violations).unwrap_or_else(|_| "[]".to_owned());
         sqlx::query(
             "UPDATE nodes SET last_nack_version = $2, last_nack_build = $3, last_nack_reason = $4, \
              last_nack_violations = $5, last_seen_ms = $6 WHERE node_id = $1",
@@ -176,7 +182,10 @@ impl Store {
         let head = self.head().await?;
         let now = now_ms();
         let sql = format!("SELECT {COLUMNS} FROM nodes WHERE last_seen_ms >= $1 ORDER BY node_id");
-        let rows = sqlx::query(&sql).bind(now - grace_ms).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(&sql)
+            .bind(now - grace_ms)
+            .fetch_all(&self.pool)
+            .await?;
         Ok(rows
             .iter()
             .map(|r| NodeInfo::from_row(r, head, now))
@@ -186,8 +195,14 @@ impl Store {
     pub async fn node(&self, node_id: &str) -> Result<Option<NodeInfo>, ApiError> {
         let head = self.head().await?;
         let sql = format!("SELECT {COLUMNS} FROM nodes WHERE node_id = $1");
-        let row = sqlx::query(&sql).bind(node_id).fetch_optional(&self.pool).await?;
-        Ok(row.as_ref().map(|r| NodeInfo::from_row(r, head, now_ms())).transpose()?)
+        let row = sqlx::query(&sql)
+            .bind(node_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row
+            .as_ref()
+            .map(|r| NodeInfo::from_row(r, head, now_ms()))
+            .transpose()?)
     }
 
     /// Forgets nodes not heard from within `grace_ms`.

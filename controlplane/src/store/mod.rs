@@ -52,6 +52,8 @@ pub struct Store {
     /// other head (another replica committed) means a fresh read. Only a successful commit
     /// fills it, and every write goes through a commit, so it never disagrees with the rows.
     last_commit: Arc<std::sync::Mutex<Option<(i64, crate::model::Config)>>>,
+    /// Notified after every commit of this process (the publisher waits on it).
+    committed: Arc<tokio::sync::Notify>,
 }
 
 /// Why the store could not be opened.
@@ -131,7 +133,13 @@ impl Store {
             backend,
             write_lock: Arc::new(tokio::sync::Mutex::new(())),
             last_commit: Arc::new(std::sync::Mutex::new(None)),
+            committed: Arc::new(tokio::sync::Notify::new()),
         }
+    }
+
+    /// Resolves after the next commit made by this process.
+    pub async fn next_commit(&self) {
+        self.committed.notified().await;
     }
 
     pub fn backend(&self) -> Backend {

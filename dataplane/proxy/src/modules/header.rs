@@ -150,7 +150,6 @@ fn matches(
     })
 }
 
-
 /// What `%variables` read.
 struct Vars<'a> {
     ctx: &'a RequestCtx,
