@@ -88,6 +88,7 @@ impl TestProxy {
                 token: Some("node-secret".to_owned()),
                 cache_dir: cache_dir.to_owned(),
                 stats_interval: Duration::from_millis(200),
+                max_snapshot_bytes: 64 * 1024 * 1024,
             }),
             limits: Limits::default(),
             shutdown_timeout: Duration::from_secs(5),

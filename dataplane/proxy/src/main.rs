@@ -37,6 +37,9 @@ struct Args {
     /// Seconds per statistics interval sent to the control plane.
     #[arg(long, default_value_t = 10)]
     stats_interval: u64,
+    /// Largest config snapshot (bytes) this node accepts from its control plane.
+    #[arg(long, default_value_t = 64 * 1024 * 1024)]
+    max_snapshot_bytes: usize,
     /// Check a snapshot file, print every violation and exit (non-zero when invalid).
     #[arg(long, short = 't', value_name = "FILE")]
     check: Option<PathBuf>,
@@ -160,6 +163,7 @@ async fn serve(args: Args) -> anyhow::Result<()> {
             token: args.node_token,
             cache_dir: args.cache_dir,
             stats_interval: Duration::from_secs(args.stats_interval.max(1)),
+            max_snapshot_bytes: args.max_snapshot_bytes,
         }),
         _ => anyhow::bail!("give exactly one of --config FILE or --control-plane URL"),
     };

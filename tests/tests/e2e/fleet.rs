@@ -476,3 +476,54 @@ async fn stats_requests(cp: &ControlPlane) -> u64 {
         .await;
     r.json()["total"]["requests"].as_u64().unwrap_or(0)
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_that_cannot_apply_a_version_nacks_with_its_reason_in_the_fleet_view() {
+    let db = Db::create().await;
+    let dir = tempfile::tempdir().unwrap();
+    let origin = Origin::start("web").await;
+    let cp = ControlPlane::start(&db, dir.path(), "n", "127.0.0.1:0", "127.0.0.1:0").await;
+    let n1 = Node::start(cp.grpc, "node-big", dir.path(), &[]).await;
+    // node-small refuses anything over 200 bytes: the seed's snapshot is larger.
+    let n2 = Node::start(
+        cp.grpc,
+        "node-small",
+        dir.path(),
+        &["--max-snapshot-bytes", "200"],
+    )
+    .await;
+    let r = cp
+        .api("POST", "/api/v1/changes", Some(seed(origin.addr)))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body_str());
+    let v = r.json()["version"]["number"].as_i64().expect("version");
+    let shown = eventually(Duration::from_secs(5), || async {
+        let node = cp.api("GET", "/api/v1/nodes/node-small", None).await.json();
+        node["last_nack"]["version"] == v
+    })
+    .await;
+    let small = cp.api("GET", "/api/v1/nodes/node-small", None).await.json();
+    assert!(shown, "{small}");
+    let reason = small["last_nack"]["reason"].as_str().unwrap_or("");
+    assert!(
+        reason.contains("exceeds this node's limit of 200 bytes"),
+        "{small}"
+    );
+    assert_eq!(small["applied_version"], 0);
+    assert_eq!(small["lag_versions"], v);
+    let big = cp.api("GET", "/api/v1/nodes/node-big", None).await.json();
+    assert_eq!(big["applied_version"], v, "{big}");
+    assert!(big["last_nack"].is_null());
+    assert_eq!(get(n1.http, "shop.test", "/").await.status, 200);
+    assert_eq!(
+        get(n2.http, "shop.test", "/").await.status,
+        404,
+        "the refused version never ran"
+    );
+    // The refused version is not pushed again on this stream: still one NACK, no ACTIVE.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(n2.version().await, None);
+    cp.kill().await;
+    n1.kill().await;
+    n2.kill().await;
+}

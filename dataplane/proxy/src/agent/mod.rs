@@ -33,6 +33,8 @@ pub struct AgentSettings {
     pub token: Option<String>,
     pub cache_dir: std::path::PathBuf,
     pub stats_interval: Duration,
+    /// Largest snapshot this node accepts; a bigger push is NACKed (protects a small node).
+    pub max_snapshot_bytes: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -135,6 +137,7 @@ async fn session(
 
     // Newest push wins: the applier always takes the latest one.
     let (latest_tx, mut latest_rx) = watch::channel::<Option<pb::Snapshot>>(None);
+    let max_bytes = settings.max_snapshot_bytes;
     let applier = {
         let (tx, live, metrics, cache) = (tx.clone(), live.clone(), metrics.clone(), cache.clone());
         tokio::spawn(async move {
@@ -142,7 +145,7 @@ async fn session(
                 let Some(snap) = latest_rx.borrow_and_update().clone() else {
                     continue;
                 };
-                apply(snap, &tx, &live, &metrics, &cache).await;
+                apply(snap, max_bytes, &tx, &live, &metrics, &cache).await;
             }
         })
     };
@@ -202,6 +205,7 @@ fn status(
 /// Verifies, compiles, installs and persists one pushed version, reporting each step.
 async fn apply(
     snap: pb::Snapshot,
+    max_bytes: usize,
     tx: &mpsc::Sender<NodeMessage>,
     live: &Live,
     metrics: &Metrics,
@@ -225,6 +229,15 @@ async fn apply(
     let nack = |message: String, violations: Vec<pb::Violation>| {
         status(&snap, State::Nack, message, violations)
     };
+    if snap.body.len() > max_bytes {
+        let message = format!(
+            "snapshot of {} bytes exceeds this node's limit of {max_bytes} bytes (--max-snapshot-bytes)",
+            snap.body.len()
+        );
+        tracing::error!(version = snap.version, %message, "Pushed config refused.");
+        let _ = tx.send(nack(message, Vec::new())).await;
+        return;
+    }
     let actual = hex(&Sha256::digest(&snap.body));
     if actual != snap.sha256 {
         let _ = tx
