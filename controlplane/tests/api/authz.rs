@@ -194,7 +194,7 @@ fn matrix() -> Vec<(Method, &'static str, Option<Value>, Need, StatusCode)> {
         (
             Method::PATCH,
             "/api/v1/certificates/www",
-            Some(json!({"cert_pem": CERT_PEM})),
+            Some(json!({"cert_pem": cert_pem()})),
             Operator,
             ok,
         ),

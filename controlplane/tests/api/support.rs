@@ -351,30 +351,28 @@ pub fn seed_changes() -> Value {
     })
 }
 
-pub const CERT_PEM: &str = "-----BEGIN CERTIFICATE-----
-MIIBgzCCASmgAwIBAgIUQnwwzFO79dZx2Dy+BsExrcaJtHgwCgYIKoZIzj0EAwIw
-FzEVMBMGA1UEAwwMdGVzdC5leGFtcGxlMB4XDTI2MTEyNDE2MDAxOFoXDTM2MTEy
-MTE2MDAxOFowFzEVMBMGA1UEAwwMdGVzdC5leGFtcGxlMFkwEwYHKoZIzj0CAQYI
-KoZIzj0DAQcDQgAETwenojsvUpaD+OZOW9ONf9GQ2jvPakGphPrF6lK6Urz1hGKG
-3VVUJQOtv6wBFrOlU1zUE66k5l9FAyQuEAQ1S6NTMFEwHQYDVR0OBBYEFEl6/CjA
-y+0CGNwjhfkp8HuqwhgBMB8GA1UdIwQYMBaAFEl6/CjAy+0CGNwjhfkp8HuqwhgB
-MA8GA1UdEwEB/wQFMAMBAf8wCgYIKoZIzj0EAwIDSAAwRQIgX4JJ6abks1zwR4O0
-KzvYAgQPOVb8CIDzGm30iQlMrZICIQDieMyOn0DRKSJ0Nz6ZZhqVzgTupjDaIJF4
-BrLFHpLu5w==
------END CERTIFICATE-----
-";
+/// A self-signed certificate and its key, generated once per test run (no key is committed).
+fn test_pair() -> &'static (String, String) {
+    static PAIR: std::sync::OnceLock<(String, String)> = std::sync::OnceLock::new();
+    PAIR.get_or_init(|| {
+        let c = rcgen::generate_simple_self_signed(vec!["test.example".to_owned()]).expect("rcgen");
+        (c.cert.pem(), c.signing_key.serialize_pem())
+    })
+}
 
-/// A test-only key; its body is what the secret-echo checks grep for.
-pub const KEY_PEM: &str = "-----BEGIN PRIVATE KEY-----
-MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgPYezGWL1Iw9X5Nfe
-Wz+LPJ5Vnze5fIsRgYF5Jz5+CQahRANCAARPB6eiOy9SloP45k5b041/0ZDaO89q
-QamE+sXqUrpSvPWEYobdVVQlA62/rAEWs6VTXNQTrqTmX0UDJC4QBDVL
------END PRIVATE KEY-----
-";
+pub fn cert_pem() -> &'static str {
+    &test_pair().0
+}
+
+pub fn key_pem() -> &'static str {
+    &test_pair().1
+}
 
 /// A line of the key body that must never appear in a response.
-pub const KEY_MARKER: &str = "Wz+LPJ5Vnze5fIsRgYF5Jz5+CQahRANCAARPB6eiOy9SloP45k5b041";
+pub fn key_marker() -> &'static str {
+    key_pem().lines().nth(1).expect("a PEM body line")
+}
 
 pub fn certificate(name: &str) -> Value {
-    json!({"name": name, "cert_pem": CERT_PEM, "key_pem": KEY_PEM})
+    json!({"name": name, "cert_pem": cert_pem(), "key_pem": key_pem()})
 }

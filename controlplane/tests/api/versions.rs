@@ -37,7 +37,7 @@ both_stores! {
         let s = h.get("/api/v1/versions/5/snapshot").await.expect(StatusCode::OK);
         assert_eq!(s.body["certificates"][0]["name"], "www");
         assert!(s.body["certificates"][0].get("key_pem").is_none());
-        assert!(!s.text.contains(KEY_MARKER));
+        assert!(!s.text.contains(key_marker()));
         assert_eq!(s.body["tenants"][0]["routes"]["advanced"][0]["cluster"], "extra");
         h.get("/api/v1/versions/99").await.expect(StatusCode::NOT_FOUND).assert_error_shape();
 
@@ -58,7 +58,7 @@ both_stores! {
         let d = h.get("/api/v1/versions/diff?from=4&to=5").await.expect(StatusCode::OK);
         assert_eq!(d.body["resources"][0]["kind"], "certificate");
         assert_eq!(d.body["resources"][0]["change"], "added");
-        assert!(!d.text.contains(KEY_MARKER));
+        assert!(!d.text.contains(key_marker()));
         let d = h.get("/api/v1/versions/diff?from=3&to=3").await.expect(StatusCode::OK);
         assert_eq!(d.body["resources"], json!([]));
         h.get("/api/v1/versions/diff?from=1&to=42").await.expect(StatusCode::NOT_FOUND);

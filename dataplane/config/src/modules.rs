@@ -175,18 +175,3 @@ pub(crate) fn compile_condition(
         }
     }
 }
-
-/// Rule names: they key runtime state and appear in logs and metric labels.
-pub(crate) fn check_name(name: &str, path: &FieldPath, errs: &mut Violations) {
-    let ok = !name.is_empty()
-        && name.len() <= 128
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
-    if !ok {
-        errs.push(
-            path,
-            format!("invalid name '{name}': use 1-128 characters of A-Z a-z 0-9 - _ ."),
-        );
-    }
-}

@@ -214,14 +214,7 @@ impl Metrics {
 
     pub fn request_finished(&self, ctx: &RequestCtx) {
         let tenant = ctx.tenant_name().unwrap_or("-").to_owned();
-        let status_class = match ctx.status {
-            0 => "none",
-            100..=199 => "1xx",
-            200..=299 => "2xx",
-            300..=399 => "3xx",
-            400..=499 => "4xx",
-            _ => "5xx",
-        };
+        let status_class = ctx.status_class();
         self.requests
             .get_or_create(&RequestLabels {
                 tenant: tenant.clone(),

@@ -49,8 +49,9 @@ pub fn compile(raw: &RawSnapshot) -> Result<Snapshot, Violations> {
     })
 }
 
-/// Names of tenants, clusters, tags and the like: what fits in a path, a metric label and a URL.
-fn check_name(name: &str, path: &FieldPath, errs: &mut Violations) {
+/// Names of tenants, clusters, tags, rules and the like: what fits in a path, a metric label
+/// and a URL.
+pub(crate) fn check_name(name: &str, path: &FieldPath, errs: &mut Violations) {
     let ok = !name.is_empty()
         && name.len() <= 128
         && name

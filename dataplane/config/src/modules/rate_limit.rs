@@ -59,7 +59,7 @@ impl RateLimitRule {
         path: &FieldPath,
         errs: &mut Violations,
     ) -> Option<Self> {
-        super::check_name(&raw.name, &path.field("name"), errs);
+        crate::compile::check_name(&raw.name, &path.field("name"), errs);
         let condition =
             super::compile_condition(&raw.condition, &path.field("condition"), false, errs);
         let kp = path.field("key");

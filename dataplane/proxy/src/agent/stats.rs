@@ -48,7 +48,7 @@ impl Aggregator {
             tenant: ctx.tenant.map(|t| snapshot.tenant(t).name.clone()),
             cluster: ctx.cluster.map(|c| snapshot.cluster(c).name.clone()),
             backend: ctx.backend.as_ref().map(|b| b.addr.clone()),
-            status_class: status_class(ctx.status),
+            status_class: ctx.status_class(),
             version: ctx.active.version.unwrap_or(0),
         };
         let micros = u64::try_from(ctx.started.elapsed().as_micros()).unwrap_or(u64::MAX);
@@ -105,17 +105,6 @@ impl Aggregator {
                 }
             })
             .collect()
-    }
-}
-
-fn status_class(status: u16) -> &'static str {
-    match status {
-        0 => "none",
-        100..=199 => "1xx",
-        200..=299 => "2xx",
-        300..=399 => "3xx",
-        400..=499 => "4xx",
-        _ => "5xx",
     }
 }
 

@@ -148,14 +148,15 @@ impl<T: AsyncWrite> TimedIo<T> {
     }
 }
 
-impl<T: AsyncWrite> AsyncWrite for TimedIo<T> {
-    fn poll_write(
+impl<T: AsyncWrite> TimedIo<T> {
+    /// One write through `write`, counted, with the write deadline armed while it is pending.
+    fn poll_timed_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-        buf: &[u8],
+        write: impl FnOnce(Pin<&mut T>, &mut Context<'_>) -> Poll<io::Result<usize>>,
     ) -> Poll<io::Result<usize>> {
         let this = self.project();
-        match this.inner.poll_write(cx, buf) {
+        match write(this.inner, cx) {
             Poll::Ready(r) => {
                 *this.write_armed = false;
                 if let Ok(n) = r {
@@ -176,33 +177,23 @@ impl<T: AsyncWrite> AsyncWrite for TimedIo<T> {
             }
         }
     }
+}
+
+impl<T: AsyncWrite> AsyncWrite for TimedIo<T> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_timed_write(cx, |inner, cx| inner.poll_write(cx, buf))
+    }
 
     fn poll_write_vectored(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        let this = self.project();
-        match this.inner.poll_write_vectored(cx, bufs) {
-            Poll::Ready(r) => {
-                *this.write_armed = false;
-                if let Ok(n) = r {
-                    this.session
-                        .bytes_out
-                        .fetch_add(n as u64, Ordering::Relaxed);
-                }
-                Poll::Ready(r)
-            }
-            Poll::Pending => {
-                let e = ready!(Self::poll_write_timer(
-                    this.write_sleep,
-                    this.write_armed,
-                    this.timers,
-                    cx
-                ));
-                Poll::Ready(Err(e))
-            }
-        }
+        self.poll_timed_write(cx, |inner, cx| inner.poll_write_vectored(cx, bufs))
     }
 
     fn is_write_vectored(&self) -> bool {

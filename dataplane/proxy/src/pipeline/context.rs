@@ -160,6 +160,18 @@ impl RequestCtx {
         self.tenant.map(|t| &*self.active.snapshot.tenant(t).name)
     }
 
+    /// The status class for metrics and statistics: `2xx`…`5xx`, `none` when nothing was sent.
+    pub fn status_class(&self) -> &'static str {
+        match self.status {
+            0 => "none",
+            100..=199 => "1xx",
+            200..=299 => "2xx",
+            300..=399 => "3xx",
+            400..=499 => "4xx",
+            _ => "5xx",
+        }
+    }
+
     /// Records a module's action (for the access log and `bfe_module_actions_total`).
     pub fn record_action(&mut self, module: &'static str, action: &'static str) {
         self.actions.push((module, action));
