@@ -257,7 +257,7 @@ wait_ready() { # url seconds
 start_proxy() { # proxy [ours-config]
   local p=$1 cfg=${2:-$WORK/ours.yaml}
   case $p in
-    ours) start ours "$PROXY_CPU" env TOKIO_WORKER_THREADS=1 RUST_LOG=warn "$DATAPLANE" \
+    ours) start ours "$PROXY_CPU" env RUST_LOG=warn "$DATAPLANE" --workers 1 \
             --config "$cfg" --listen "127.0.0.1:${H1_PORT[ours]}" --admin "127.0.0.1:$OURS_ADMIN" ;;
     nginx) start nginx "$PROXY_CPU" nginx -p "$WORK/nginx-proxy/" -e "$WORK/logs/nginx-proxy-error.log" \
              -c "$WORK/nginx-proxy.conf" ;;

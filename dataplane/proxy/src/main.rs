@@ -37,6 +37,9 @@ struct Args {
     /// Seconds per statistics interval sent to the control plane.
     #[arg(long, default_value_t = 10)]
     stats_interval: u64,
+    /// Worker threads (default: one per CPU).
+    #[arg(long)]
+    workers: Option<usize>,
     /// Largest config snapshot (bytes) this node accepts from its control plane.
     #[arg(long, default_value_t = 64 * 1024 * 1024)]
     max_snapshot_bytes: usize,
@@ -82,10 +85,11 @@ fn main() -> ExitCode {
     if let Some(path) = &args.check {
         return check(path);
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if let Some(n) = args.workers {
+        builder.worker_threads(n.max(1));
+    }
+    let runtime = match builder.enable_all().build() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("cannot start the runtime: {e}");
