@@ -82,6 +82,7 @@ async fn the_access_log_writes_one_json_line_per_request() {
     assert_eq!(first["cluster"], "c");
     assert_eq!(first["backend"], origin.addr.to_string());
     assert_eq!(first["attempts"], 1);
+    assert_eq!(first["tried"], serde_json::json!([origin.addr.to_string()]));
     assert!(first["response_bytes"].as_u64().unwrap() > 0);
     let last: serde_json::Value = serde_json::from_str(&lines[5]).unwrap();
     assert_eq!(last["status"], 404);

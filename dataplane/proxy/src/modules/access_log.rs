@@ -146,6 +146,7 @@ fn json_line(ctx: &RequestCtx) -> String {
         "sub_cluster": ctx.sub_cluster.as_deref(),
         "backend": ctx.backend.as_ref().map(|b| &*b.addr),
         "attempts": ctx.attempts,
+        "tried": ctx.tried.iter().map(|b| &**b).collect::<Vec<&str>>(),
         "error": ctx.error.map(|e| e.code()),
         "user_agent": header(&ctx.user_agent),
         "referer": header(&ctx.referer),
