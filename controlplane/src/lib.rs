@@ -42,6 +42,8 @@ pub enum RunError {
     },
     #[error("serving: {0}")]
     Serve(std::io::Error),
+    #[error("gRPC TLS: {0}")]
+    Tls(String),
 }
 
 /// Expires stale nodes and drops old statistics, once a minute.
@@ -163,8 +165,24 @@ pub async fn run(
         stop_rx.clone(),
     ));
     let mut grpc_stop = stop_rx.clone();
+    let mut server = tonic::transport::Server::builder();
+    if let Some(tls) = &settings.grpc_tls {
+        let mut config = tonic::transport::ServerTlsConfig::new().identity(
+            tonic::transport::Identity::from_pem(&tls.cert_pem, &tls.key_pem),
+        );
+        if let Some(ca) = &tls.client_ca_pem {
+            config = config.client_ca_root(tonic::transport::Certificate::from_pem(ca));
+        }
+        server = server
+            .tls_config(config)
+            .map_err(|e| RunError::Tls(e.to_string()))?;
+        tracing::info!(
+            mutual = tls.client_ca_pem.is_some(),
+            "gRPC listener uses TLS."
+        );
+    }
     let grpc = tokio::spawn(
-        tonic::transport::Server::builder()
+        server
             .http2_keepalive_interval(Some(std::time::Duration::from_secs(15)))
             .add_service(discovery)
             .add_service(stats)

@@ -40,6 +40,15 @@ struct Args {
     /// Write the bound addresses as JSON to this file once listening.
     #[arg(long)]
     ready_file: Option<PathBuf>,
+    /// PEM certificate chain of the gRPC listener (enables TLS; needs --grpc-tls-key).
+    #[arg(long, requires = "grpc_tls_key")]
+    grpc_tls_cert: Option<PathBuf>,
+    /// PEM private key of the gRPC listener.
+    #[arg(long, requires = "grpc_tls_cert")]
+    grpc_tls_key: Option<PathBuf>,
+    /// PEM CA bundle that signs node certificates: nodes must present one (mutual TLS).
+    #[arg(long, requires = "grpc_tls_cert")]
+    grpc_client_ca: Option<PathBuf>,
 }
 
 #[tokio::main]
@@ -52,6 +61,17 @@ async fn main() -> anyhow::Result<()> {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let args = Args::parse();
+    let read = |p: &PathBuf| {
+        std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))
+    };
+    let grpc_tls = match (&args.grpc_tls_cert, &args.grpc_tls_key) {
+        (Some(cert), Some(key)) => Some(bfe_controlplane::settings::GrpcTls {
+            cert_pem: read(cert)?,
+            key_pem: read(key)?,
+            client_ca_pem: args.grpc_client_ca.as_ref().map(read).transpose()?,
+        }),
+        _ => None,
+    };
     let settings = bfe_controlplane::Settings {
         listen: args.listen,
         database_url: args.database_url.filter(|u| !u.is_empty()),
@@ -63,6 +83,7 @@ async fn main() -> anyhow::Result<()> {
         node_grace: std::time::Duration::from_secs(args.node_grace_secs),
         stats_retention: std::time::Duration::from_secs(args.stats_retention_hours * 3600),
         ready_file: args.ready_file,
+        grpc_tls,
     };
     bfe_controlplane::run(settings, shutdown_signal())
         .await

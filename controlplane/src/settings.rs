@@ -25,6 +25,17 @@ pub struct Settings {
     pub stats_retention: std::time::Duration,
     /// Once listening, write `{"rest": addr, "grpc": addr}` here (for scripts and tests).
     pub ready_file: Option<PathBuf>,
+    /// TLS for the gRPC listener; with a client CA, nodes must present a certificate it signed.
+    pub grpc_tls: Option<GrpcTls>,
+}
+
+/// PEM material of the gRPC listener's TLS.
+#[derive(Clone, PartialEq, Eq)]
+pub struct GrpcTls {
+    pub cert_pem: String,
+    pub key_pem: String,
+    /// CA bundle that signs node certificates (mutual TLS); none = server-side TLS only.
+    pub client_ca_pem: Option<String>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -38,6 +49,16 @@ impl std::fmt::Debug for Settings {
             .field("node_token", &self.node_token.as_ref().map(|_| "<set>"))
             .field("node_grace", &self.node_grace)
             .field("stats_retention", &self.stats_retention)
+            .field(
+                "grpc_tls",
+                &self.grpc_tls.as_ref().map(|t| {
+                    if t.client_ca_pem.is_some() {
+                        "mutual"
+                    } else {
+                        "server"
+                    }
+                }),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -65,6 +86,7 @@ impl Default for Settings {
             node_grace: std::time::Duration::from_secs(3600),
             stats_retention: std::time::Duration::from_secs(24 * 3600),
             ready_file: None,
+            grpc_tls: None,
         }
     }
 }

@@ -89,6 +89,7 @@ impl TestProxy {
                 cache_dir: cache_dir.to_owned(),
                 stats_interval: Duration::from_millis(200),
                 max_snapshot_bytes: 64 * 1024 * 1024,
+                tls: None,
             }),
             limits: Limits::default(),
             shutdown_timeout: Duration::from_secs(5),

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use bfe_dataplane::agent::AgentSettings;
+use bfe_dataplane::agent::{AgentSettings, AgentTls};
 use bfe_dataplane::proxy_protocol::Mode;
 use bfe_dataplane::reload::{self, LoadError};
 use bfe_dataplane::settings::{ConfigSource, Limits, Settings};
@@ -37,6 +37,15 @@ struct Args {
     /// Seconds per statistics interval sent to the control plane.
     #[arg(long, default_value_t = 10)]
     stats_interval: u64,
+    /// CA bundle (PEM file) that signs the control plane's certificate (for an https:// URL).
+    #[arg(long)]
+    control_plane_ca: Option<PathBuf>,
+    /// This node's certificate chain (PEM file) for mutual TLS with the control plane.
+    #[arg(long, requires = "node_key")]
+    node_cert: Option<PathBuf>,
+    /// This node's private key (PEM file).
+    #[arg(long, requires = "node_cert")]
+    node_key: Option<PathBuf>,
     /// Worker threads (default: one per CPU).
     #[arg(long)]
     workers: Option<usize>,
@@ -168,6 +177,11 @@ async fn serve(args: Args) -> anyhow::Result<()> {
             cache_dir: args.cache_dir,
             stats_interval: Duration::from_secs(args.stats_interval.max(1)),
             max_snapshot_bytes: args.max_snapshot_bytes,
+            tls: agent_tls(
+                args.control_plane_ca.as_deref(),
+                args.node_cert.as_deref(),
+                args.node_key.as_deref(),
+            )?,
         }),
         _ => anyhow::bail!("give exactly one of --config FILE or --control-plane URL"),
     };
@@ -205,6 +219,28 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     }
     running.shutdown().await;
     Ok(())
+}
+
+fn agent_tls(
+    ca: Option<&std::path::Path>,
+    cert: Option<&std::path::Path>,
+    key: Option<&std::path::Path>,
+) -> anyhow::Result<Option<AgentTls>> {
+    let read = |p: &std::path::Path| {
+        std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))
+    };
+    let Some(ca) = ca else {
+        anyhow::ensure!(cert.is_none(), "--node-cert needs --control-plane-ca");
+        return Ok(None);
+    };
+    let identity = match (cert, key) {
+        (Some(c), Some(k)) => Some((read(c)?, read(k)?)),
+        _ => None,
+    };
+    Ok(Some(AgentTls {
+        ca_pem: read(ca)?,
+        identity,
+    }))
 }
 
 fn hostname() -> String {

@@ -119,9 +119,22 @@ struct ControlPlane {
 
 impl ControlPlane {
     async fn start(db: &Db, dir: &Path, tag: &str, rest: &str, grpc: &str) -> Self {
+        Self::start_with(db, dir, tag, rest, grpc, &[]).await
+    }
+
+    async fn start_with(
+        db: &Db,
+        dir: &Path,
+        tag: &str,
+        rest: &str,
+        grpc: &str,
+        extra: &[&str],
+    ) -> Self {
         let ready = dir.join(format!("cp-{tag}.ready"));
         let mut cmd = Command::new(bin("controlplane"));
-        cmd.args(["--listen", rest, "--grpc-listen", grpc, "--ready-file"])
+        cmd.args(["--listen", rest, "--grpc-listen", grpc])
+            .args(extra)
+            .arg("--ready-file")
             .arg(&ready)
             .env("DATABASE_URL", &db.url)
             .env("BFE_BOOTSTRAP_TOKEN", ADMIN)
@@ -158,11 +171,15 @@ struct Node {
 
 impl Node {
     async fn start(cp_grpc: SocketAddr, id: &str, dir: &Path, extra: &[&str]) -> Self {
+        Self::start_url(&format!("http://{cp_grpc}"), id, dir, extra).await
+    }
+
+    async fn start_url(url: &str, id: &str, dir: &Path, extra: &[&str]) -> Self {
         let ready = dir.join(format!("{id}.ready"));
         let mut cmd = Command::new(bin("dataplane"));
         cmd.args([
             "--control-plane",
-            &format!("http://{cp_grpc}"),
+            url,
             "--node-id",
             id,
             "--label",
@@ -526,4 +543,90 @@ async fn a_node_that_cannot_apply_a_version_nacks_with_its_reason_in_the_fleet_v
     cp.kill().await;
     n1.kill().await;
     n2.kill().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nodes_and_control_plane_speak_mutual_tls() {
+    use bfe_tests::tls_util::{TestCa, write};
+    let db = Db::create().await;
+    let dir = tempfile::tempdir().unwrap();
+    let ca = TestCa::new("fleet");
+    let server = ca.server("controlplane", &["127.0.0.1"]);
+    let good = ca.client("node-good");
+    let p = |name: &str, text: &str| write(dir.path(), name, text).to_string_lossy().into_owned();
+    let (cert, key, root) = (
+        p("cp.pem", &server.chain_pem),
+        p("cp.key", &server.key_pem),
+        p("root.pem", &ca.root_pem()),
+    );
+    let (node_cert, node_key) = (p("node.pem", &good.chain_pem), p("node.key", &good.key_pem));
+    let cp = ControlPlane::start_with(
+        &db,
+        dir.path(),
+        "tls",
+        "127.0.0.1:0",
+        "127.0.0.1:0",
+        &[
+            "--grpc-tls-cert",
+            &cert,
+            "--grpc-tls-key",
+            &key,
+            "--grpc-client-ca",
+            &root,
+        ],
+    )
+    .await;
+    let url = format!("https://127.0.0.1:{}", cp.grpc.port());
+    let trusted = Node::start_url(
+        &url,
+        "node-good",
+        dir.path(),
+        &[
+            "--control-plane-ca",
+            &root,
+            "--node-cert",
+            &node_cert,
+            "--node-key",
+            &node_key,
+        ],
+    )
+    .await;
+    // Trusts the control plane but has no client certificate: refused at the handshake.
+    let anonymous = Node::start_url(
+        &url,
+        "node-anon",
+        dir.path(),
+        &["--control-plane-ca", &root],
+    )
+    .await;
+    let origin = Origin::start("web").await;
+    let r = cp
+        .api("POST", "/api/v1/changes", Some(seed(origin.addr)))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body_str());
+    let v = r.json()["version"]["number"].as_i64().expect("version");
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            trusted.version().await == Some(v)
+        })
+        .await,
+        "the node with a client certificate gets the version over mutual TLS"
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        anonymous.version().await,
+        None,
+        "a node without a client certificate gets nothing"
+    );
+    let nodes = cp.api("GET", "/api/v1/nodes", None).await.json();
+    let ids: Vec<&str> = nodes["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|n| n["node_id"].as_str())
+        .collect();
+    assert_eq!(ids, ["node-good"]);
+    cp.kill().await;
+    trusted.kill().await;
+    anonymous.kill().await;
 }

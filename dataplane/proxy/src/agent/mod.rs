@@ -35,6 +35,17 @@ pub struct AgentSettings {
     pub stats_interval: Duration,
     /// Largest snapshot this node accepts; a bigger push is NACKed (protects a small node).
     pub max_snapshot_bytes: usize,
+    /// TLS towards the control plane (`https://` URLs).
+    pub tls: Option<AgentTls>,
+}
+
+/// PEM material for TLS to the control plane.
+#[derive(Debug, Clone)]
+pub struct AgentTls {
+    /// CA bundle that signs the control plane's certificate.
+    pub ca_pem: String,
+    /// This node's certificate chain and key (mutual TLS), when the control plane asks for one.
+    pub identity: Option<(String, String)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -53,12 +64,21 @@ pub fn build_info() -> String {
     format!("bfe-dataplane/{}", env!("CARGO_PKG_VERSION"))
 }
 
-pub fn endpoint(url: &str) -> Result<Endpoint, tonic::transport::Error> {
-    Ok(Endpoint::from_shared(url.to_owned())?
+pub fn endpoint(url: &str, tls: Option<&AgentTls>) -> Result<Endpoint, tonic::transport::Error> {
+    let mut endpoint = Endpoint::from_shared(url.to_owned())?
         .connect_timeout(Duration::from_secs(3))
         .http2_keep_alive_interval(Duration::from_secs(10))
         .keep_alive_timeout(Duration::from_secs(5))
-        .keep_alive_while_idle(true))
+        .keep_alive_while_idle(true);
+    if let Some(tls) = tls {
+        let mut config = tonic::transport::ClientTlsConfig::new()
+            .ca_certificate(tonic::transport::Certificate::from_pem(&tls.ca_pem));
+        if let Some((cert, key)) = &tls.identity {
+            config = config.identity(tonic::transport::Identity::from_pem(cert, key));
+        }
+        endpoint = endpoint.tls_config(config)?;
+    }
+    Ok(endpoint)
 }
 
 /// Runs the discovery stream until `stop`, reconnecting forever.
@@ -102,7 +122,7 @@ async fn session(
     metrics: &Arc<Metrics>,
     cache: &Arc<Cache>,
 ) -> Result<(), SessionError> {
-    let channel: Channel = endpoint(&settings.url)
+    let channel: Channel = endpoint(&settings.url, settings.tls.as_ref())
         .map_err(|e| SessionError::Url(e.to_string()))?
         .connect()
         .await?;

@@ -160,7 +160,7 @@ async fn deliver(
 ) {
     while let Some(batch) = pending.front() {
         if client.is_none() {
-            let Ok(endpoint) = super::endpoint(&settings.url) else {
+            let Ok(endpoint) = super::endpoint(&settings.url, settings.tls.as_ref()) else {
                 return;
             };
             match endpoint.connect().await {
