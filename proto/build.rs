@@ -2,6 +2,7 @@
 
 fn main() -> std::io::Result<()> {
     let files = [
+        "bfe/admin/v1/admin.proto",
         "bfe/discovery/v1/discovery.proto",
         "bfe/stats/v1/stats.proto",
     ];

@@ -181,11 +181,18 @@ pub async fn run(
             "gRPC listener uses TLS."
         );
     }
+    let mut state = AppState::new(store.clone());
+    state.node_grace = settings.node_grace;
+    let app = app(state);
+    let admin =
+        bfe_proto::admin::v1::admin_server::AdminServer::new(grpc::AdminService::new(app.clone()))
+            .max_encoding_message_size(256 * 1024 * 1024);
     let grpc = tokio::spawn(
         server
             .http2_keepalive_interval(Some(std::time::Duration::from_secs(15)))
             .add_service(discovery)
             .add_service(stats)
+            .add_service(admin)
             .serve_with_incoming_shutdown(
                 tokio_stream::wrappers::TcpListenerStream::new(grpc_listener),
                 async move {
@@ -193,9 +200,6 @@ pub async fn run(
                 },
             ),
     );
-    let mut state = AppState::new(store.clone());
-    state.node_grace = settings.node_grace;
-    let app = app(state);
     let result = axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown.await;

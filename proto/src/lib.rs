@@ -2,6 +2,12 @@
 
 #![allow(clippy::all, unused_qualifications, rust_2018_idioms, missing_docs)]
 
+pub mod admin {
+    pub mod v1 {
+        tonic::include_proto!("bfe.admin.v1");
+    }
+}
+
 pub mod discovery {
     pub mod v1 {
         tonic::include_proto!("bfe.discovery.v1");

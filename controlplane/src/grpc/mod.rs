@@ -1,6 +1,7 @@
 //! The gRPC services nodes talk to: config distribution (one stream per node) and statistics.
 //! Both check the node credential when one is configured.
 
+mod admin;
 mod discovery;
 mod stats;
 
@@ -10,6 +11,7 @@ use bfe_proto::discovery::v1::discovery_server::DiscoveryServer;
 use bfe_proto::stats::v1::stats_server::StatsServer;
 use tonic::codec::CompressionEncoding;
 
+pub use admin::AdminService;
 pub use discovery::DiscoveryService;
 pub use stats::StatsService;
 
