@@ -91,6 +91,20 @@ impl AdminService {
     }
 }
 
+impl AdminService {
+    /// A write to a resource path; DELETE sends no body.
+    async fn write(
+        &self,
+        req: tonic::Request<ResourceWrite>,
+        method: Method,
+    ) -> Result<Response<JsonReply>, Status> {
+        let r = req.get_ref();
+        let body = (method != Method::DELETE).then(|| r.json.clone());
+        self.call(req.metadata(), method, &r.path, body, &r.if_match)
+            .await
+    }
+}
+
 fn code(status: StatusCode) -> Code {
     match status.as_u16() {
         400 | 405 | 413 | 415 | 422 => Code::InvalidArgument,
@@ -257,53 +271,27 @@ impl Admin for AdminService {
         &self,
         req: tonic::Request<ResourceWrite>,
     ) -> Result<Response<JsonReply>, Status> {
-        let r = req.get_ref();
-        self.call(
-            req.metadata(),
-            Method::POST,
-            &r.path,
-            Some(r.json.clone()),
-            &r.if_match,
-        )
-        .await
+        self.write(req, Method::POST).await
     }
 
     async fn put_resource(
         &self,
         req: tonic::Request<ResourceWrite>,
     ) -> Result<Response<JsonReply>, Status> {
-        let r = req.get_ref();
-        self.call(
-            req.metadata(),
-            Method::PUT,
-            &r.path,
-            Some(r.json.clone()),
-            &r.if_match,
-        )
-        .await
+        self.write(req, Method::PUT).await
     }
 
     async fn patch_resource(
         &self,
         req: tonic::Request<ResourceWrite>,
     ) -> Result<Response<JsonReply>, Status> {
-        let r = req.get_ref();
-        self.call(
-            req.metadata(),
-            Method::PATCH,
-            &r.path,
-            Some(r.json.clone()),
-            &r.if_match,
-        )
-        .await
+        self.write(req, Method::PATCH).await
     }
 
     async fn delete_resource(
         &self,
         req: tonic::Request<ResourceWrite>,
     ) -> Result<Response<JsonReply>, Status> {
-        let r = req.get_ref();
-        self.call(req.metadata(), Method::DELETE, &r.path, None, &r.if_match)
-            .await
+        self.write(req, Method::DELETE).await
     }
 }
