@@ -223,11 +223,14 @@ fn compile_routes(
             }
         };
         if let (Some(condition), Some(cluster)) = (condition, cluster) {
-            table.advanced.push(AdvancedRule {
+            let rule = AdvancedRule {
                 name: rule.name.clone(),
                 condition,
                 cluster,
-            });
+            };
+            if let Err(e) = table.push_advanced(rule) {
+                errs.push(&p, e.to_string());
+            }
         }
     }
     table

@@ -33,6 +33,7 @@ mod check;
 mod eval;
 mod facts;
 mod hash;
+mod hosts;
 mod json;
 mod lexer;
 mod matcher;
@@ -49,6 +50,7 @@ use std::sync::Arc;
 
 pub use facts::Facts;
 pub use hash::sum64 as murmur3_sum64;
+pub(crate) use hosts::host_key;
 
 /// A compiled condition. Cheap to clone (one `Arc`), `Send + Sync`, immutable.
 #[derive(Clone)]
@@ -60,6 +62,8 @@ struct Compiled {
     source: Box<str>,
     root: eval::Node,
     uses_response: bool,
+    /// See [`Condition::required_hosts`].
+    hosts: Option<Box<[Box<str>]>>,
 }
 
 /// Why a condition did not compile, with the 1-based column (in characters) of the offending
@@ -110,11 +114,13 @@ impl Condition {
     pub fn compile(src: &str) -> Result<Condition, CondError> {
         let expr = parse::parse(src)?;
         let checked = check::check(&expr)?;
+        let hosts = hosts::required_hosts(&checked.root).map(Vec::into_boxed_slice);
         Ok(Condition {
             inner: Arc::new(Compiled {
                 source: src.into(),
                 root: checked.root,
                 uses_response: checked.uses_response,
+                hosts,
             }),
         })
     }
@@ -129,6 +135,15 @@ impl Condition {
     /// callback points. The config compiler rejects such conditions in routing rules.
     pub fn uses_response(&self) -> bool {
         self.inner.uses_response
+    }
+
+    /// A set of hosts, sorted, lower-case, without port, such that the condition can be true
+    /// only for a request whose Host (port cut as `req_host_in` cuts it, ASCII case folded) is
+    /// in the set; `None` when the condition may match any host. Found at compile time from
+    /// `req_host_in` calls under `&&` / `||` (not `!`); the route table indexes rules by it.
+    /// `Some(&[])` means the condition can never be true.
+    pub fn required_hosts(&self) -> Option<&[Box<str>]> {
+        self.inner.hosts.as_deref()
     }
 
     /// The source text this condition was compiled from.

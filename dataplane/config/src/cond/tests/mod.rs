@@ -1,10 +1,12 @@
 //! Tests of the condition language: every primitive true and false (`cases`), every error
 //! class with its column (`errors`), grammar and precedence (`syntax`), hash and time
-//! arithmetic against independent vectors (`internals`).
+//! arithmetic against independent vectors (`internals`), the host analysis behind the route
+//! index (`hosts`).
 
 mod cases;
 mod errors;
 mod fake;
+mod hosts;
 mod internals;
 mod syntax;
 
