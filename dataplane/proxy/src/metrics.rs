@@ -1,6 +1,8 @@
 //! The node's own Prometheus metrics, served on the admin listener at /metrics.
 
-use prometheus_client::encoding::EncodeLabelSet;
+use std::sync::Arc;
+
+use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue, LabelValueEncoder};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
@@ -9,16 +11,34 @@ use prometheus_client::registry::Registry;
 
 use crate::pipeline::RequestCtx;
 
+/// A tenant, cluster or backend name as a label value: shares the snapshot's `Arc<str>`, so
+/// counting a request clones pointers instead of allocating strings.
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
+struct Name(Arc<str>);
+
+impl EncodeLabelValue for Name {
+    fn encode(&self, encoder: &mut LabelValueEncoder<'_>) -> Result<(), std::fmt::Error> {
+        (&*self.0).encode(encoder)
+    }
+}
+
+impl Name {
+    fn or_dash(name: Option<&Arc<str>>) -> Self {
+        static DASH: std::sync::LazyLock<Arc<str>> = std::sync::LazyLock::new(|| Arc::from("-"));
+        Name(name.unwrap_or(&DASH).clone())
+    }
+}
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
-    tenant: String,
-    cluster: String,
+    tenant: Name,
+    cluster: Name,
     status_class: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct TenantLabels {
-    tenant: String,
+    tenant: Name,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -66,12 +86,12 @@ struct HandshakeLabels {
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct BackendLabels {
-    backend: String,
+    backend: Name,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct BackendStatusLabels {
-    backend: String,
+    backend: Name,
     status_class: &'static str,
 }
 
@@ -213,12 +233,13 @@ impl Metrics {
     }
 
     pub fn request_finished(&self, ctx: &RequestCtx) {
-        let tenant = ctx.tenant_name().unwrap_or("-").to_owned();
+        let snapshot = &ctx.active.snapshot;
+        let tenant = Name::or_dash(ctx.tenant.map(|t| &snapshot.tenant(t).name));
         let status_class = ctx.status_class();
         self.requests
             .get_or_create(&RequestLabels {
                 tenant: tenant.clone(),
-                cluster: ctx.cluster_name().unwrap_or("-").to_owned(),
+                cluster: Name::or_dash(ctx.cluster.map(|c| &snapshot.cluster(c).name)),
                 status_class,
             })
             .inc();
@@ -226,7 +247,7 @@ impl Metrics {
             .get_or_create(&TenantLabels { tenant })
             .observe(ctx.started.elapsed().as_secs_f64());
         if let Some(b) = &ctx.backend {
-            let backend = b.addr.to_string();
+            let backend = Name(b.addr.clone());
             self.backend_requests
                 .get_or_create(&BackendStatusLabels {
                     backend: backend.clone(),
@@ -262,12 +283,12 @@ impl Metrics {
     }
 
     /// Refreshes the per-backend gauges (called before each scrape).
-    pub fn set_backends(&self, backends: &[(std::sync::Arc<str>, bool, u32)]) {
+    pub fn set_backends(&self, backends: &[(Arc<str>, bool, u32)]) {
         self.backend_up.clear();
         self.backend_active.clear();
         for (addr, up, active) in backends {
             let labels = BackendLabels {
-                backend: addr.to_string(),
+                backend: Name(addr.clone()),
             };
             self.backend_up.get_or_create(&labels).set(i64::from(*up));
             self.backend_active

@@ -68,8 +68,12 @@ pub struct Forwarded<'a> {
 
 /// Appends the peer to X-Forwarded-For and sets X-Forwarded-Proto/-Host/-Port and X-Real-IP.
 pub fn add_forwarded(headers: &mut HeaderMap, f: &Forwarded<'_>) {
-    let ip = ip_value(f.client_ip);
     let peer = ip_value(f.peer_ip);
+    let ip = if f.client_ip == f.peer_ip {
+        peer.clone()
+    } else {
+        ip_value(f.client_ip)
+    };
     let prev: Vec<&str> = headers
         .get_all(&X_FORWARDED_FOR)
         .iter()
@@ -98,8 +102,18 @@ pub fn add_forwarded(headers: &mut HeaderMap, f: &Forwarded<'_>) {
 }
 
 fn ip_value(ip: IpAddr) -> HeaderValue {
-    // An IP address always renders as a valid header value.
-    HeaderValue::from_str(&ip.to_string()).unwrap_or(HeaderValue::from_static("unknown"))
+    use std::io::Write as _;
+    // Rendered on the stack: the longest IPv6 text is 45 bytes.
+    let mut buf = [0u8; 64];
+    let mut cursor = std::io::Cursor::new(&mut buf[..]);
+    let len = match write!(cursor, "{ip}") {
+        Ok(()) => usize::try_from(cursor.position()).unwrap_or(0),
+        Err(_) => 0,
+    };
+    // `from_maybe_shared` keeps one reference-counted buffer, so the clone for X-Real-IP
+    // does not allocate again. An IP address always renders as a valid header value.
+    HeaderValue::from_maybe_shared(bytes::Bytes::copy_from_slice(&buf[..len]))
+        .unwrap_or(HeaderValue::from_static("unknown"))
 }
 
 #[cfg(test)]

@@ -1,6 +1,10 @@
 //! A client socket with the timeouts hyper does not give per request: idle time between
 //! requests (the cluster's keep-alive idle) and a per-write deadline towards a slow reader.
 //! It also counts bytes for the session.
+//!
+//! Deadlines are lazy: the logical deadline moves with every request, but the timer-wheel
+//! entry is only re-armed when it fires early (or must fire sooner), so a busy keep-alive
+//! connection touches the timer wheel about once per timeout period, not once per read.
 
 use std::io;
 use std::pin::Pin;
@@ -31,9 +35,9 @@ pin_project! {
         timers: Arc<ConnTimers>,
         session: Arc<Session>,
         read_sleep: Pin<Box<Sleep>>,
-        read_armed: bool,
+        read_deadline: Option<Instant>,
         write_sleep: Pin<Box<Sleep>>,
-        write_armed: bool,
+        write_deadline: Option<Instant>,
     }
 }
 
@@ -83,10 +87,25 @@ impl<T> TimedIo<T> {
             timers,
             session,
             read_sleep: Box::pin(tokio::time::sleep_until(far)),
-            read_armed: false,
+            read_deadline: None,
             write_sleep: Box::pin(tokio::time::sleep_until(far)),
-            write_armed: false,
+            write_deadline: None,
         }
+    }
+}
+
+/// Waits for `deadline` on `sleep`, which may be armed earlier than that (never later): an
+/// early firing re-arms it for the rest.
+fn poll_deadline(sleep: &mut Pin<Box<Sleep>>, deadline: Instant, cx: &mut Context<'_>) -> Poll<()> {
+    loop {
+        if sleep.deadline() > deadline {
+            sleep.as_mut().reset(deadline);
+        }
+        ready!(sleep.as_mut().poll(cx));
+        if Instant::now() >= deadline {
+            return Poll::Ready(());
+        }
+        sleep.as_mut().reset(deadline);
     }
 }
 
@@ -104,7 +123,7 @@ impl<T: AsyncRead> AsyncRead for TimedIo<T> {
         let before = buf.filled().len();
         match this.inner.poll_read(cx, buf) {
             Poll::Ready(r) => {
-                *this.read_armed = false;
+                *this.read_deadline = None;
                 let n = (buf.filled().len() - before) as u64;
                 this.session.bytes_in.fetch_add(n, Ordering::Relaxed);
                 Poll::Ready(r)
@@ -112,39 +131,17 @@ impl<T: AsyncRead> AsyncRead for TimedIo<T> {
             Poll::Pending => {
                 // Idle deadline only between requests: a request body has its own timeout.
                 if this.timers.in_flight.load(Ordering::Acquire) > 0 {
-                    *this.read_armed = false;
+                    *this.read_deadline = None;
                     return Poll::Pending;
                 }
-                if !*this.read_armed {
+                let deadline = *this.read_deadline.get_or_insert_with(|| {
                     let ms = this.timers.idle_ms.load(Ordering::Relaxed);
-                    this.read_sleep
-                        .as_mut()
-                        .reset(Instant::now() + Duration::from_millis(ms));
-                    *this.read_armed = true;
-                }
-                ready!(this.read_sleep.as_mut().poll(cx));
+                    Instant::now() + Duration::from_millis(ms)
+                });
+                ready!(poll_deadline(this.read_sleep, deadline, cx));
                 Poll::Ready(Err(timed_out("idle")))
             }
         }
-    }
-}
-
-impl<T: AsyncWrite> TimedIo<T> {
-    fn poll_write_timer(
-        sleep: &mut Pin<Box<Sleep>>,
-        armed: &mut bool,
-        timers: &ConnTimers,
-        cx: &mut Context<'_>,
-    ) -> Poll<io::Error> {
-        if !*armed {
-            let ms = timers.write_ms.load(Ordering::Relaxed);
-            sleep
-                .as_mut()
-                .reset(Instant::now() + Duration::from_millis(ms));
-            *armed = true;
-        }
-        ready!(sleep.as_mut().poll(cx));
-        Poll::Ready(timed_out("write"))
     }
 }
 
@@ -158,7 +155,7 @@ impl<T: AsyncWrite> TimedIo<T> {
         let this = self.project();
         match write(this.inner, cx) {
             Poll::Ready(r) => {
-                *this.write_armed = false;
+                *this.write_deadline = None;
                 if let Ok(n) = r {
                     this.session
                         .bytes_out
@@ -167,13 +164,12 @@ impl<T: AsyncWrite> TimedIo<T> {
                 Poll::Ready(r)
             }
             Poll::Pending => {
-                let e = ready!(Self::poll_write_timer(
-                    this.write_sleep,
-                    this.write_armed,
-                    this.timers,
-                    cx
-                ));
-                Poll::Ready(Err(e))
+                let deadline = *this.write_deadline.get_or_insert_with(|| {
+                    let ms = this.timers.write_ms.load(Ordering::Relaxed);
+                    Instant::now() + Duration::from_millis(ms)
+                });
+                ready!(poll_deadline(this.write_sleep, deadline, cx));
+                Poll::Ready(Err(timed_out("write")))
             }
         }
     }

@@ -192,11 +192,19 @@ impl Engine {
             cluster.max_request_body_bytes,
             outcome.clone(),
         );
-        let upstream_req = self.upstream_request(&ctx, parts, &cluster, ReqBody::Client(body));
+        // What balancing needs from the client's head, read before the head moves on.
+        let hash =
+            balance::hash_key(&cluster.hash, parts, ctx.client_ip).unwrap_or_else(rand::random);
+        let replay = cluster.retry.level == RetryLevel::Idempotent && replayable(parts);
+        // Only HandleReadResponse filters read the request headers after this point; without
+        // any, they move to the backend request instead of being copied.
+        let keep_headers = !chains.read_response.is_empty();
+        let upstream_req =
+            self.upstream_request(&ctx, parts, keep_headers, &cluster, ReqBody::Client(body));
 
         // Balance → HandleForward → attempt, with retries.
         let res = match self
-            .forward(&mut ctx, &cluster, upstream_req, parts, outcome)
+            .forward(&mut ctx, &cluster, upstream_req, hash, replay, outcome)
             .await
         {
             Ok(res) => res,
@@ -311,14 +319,13 @@ impl Engine {
         ctx: &mut RequestCtx,
         cluster: &Arc<Cluster>,
         mut req: Request<ReqBody>,
-        client: &request::Parts,
+        hash: u64,
+        replayable: bool,
         upload: &BodyOutcome,
     ) -> Result<Response<UpstreamBody>, ForwardError> {
         let active = ctx.active.clone();
         let view = &active.view;
         let cidx = ctx.cluster.map_or(0, |c| c.0 as usize);
-        let hash =
-            balance::hash_key(&cluster.hash, client, ctx.client_ip).unwrap_or_else(rand::random);
         let no_tried: &[Arc<str>] = &[];
         let mut sub = match balance::choose(cluster, hash, |i| {
             view.has_candidates(cidx, cluster, i, no_tried)
@@ -328,15 +335,14 @@ impl Engine {
             Some(GslbChoice::Sub(s)) => s,
         };
         // A copy of the head to resend when a sent attempt may be retried.
-        let replay =
-            (cluster.retry.level == RetryLevel::Idempotent && replayable(client)).then(|| {
-                (
-                    req.method().clone(),
-                    req.uri().clone(),
-                    req.version(),
-                    req.headers().clone(),
-                )
-            });
+        let replay = replayable.then(|| {
+            (
+                req.method().clone(),
+                req.uri().clone(),
+                req.version(),
+                req.headers().clone(),
+            )
+        });
         let mut tried_subs = vec![sub];
         let mut in_sub_left = cluster.retry.max;
         let mut cross_left = cluster.retry.cross;
@@ -433,15 +439,21 @@ impl Engine {
         }
     }
 
-    /// The request as the backend will see it.
+    /// The request as the backend will see it. The client's headers are moved into it unless
+    /// `keep_headers` asks for a copy.
     fn upstream_request(
         &self,
         ctx: &RequestCtx,
-        parts: &request::Parts,
+        parts: &mut request::Parts,
+        keep_headers: bool,
         cluster: &Cluster,
         body: ReqBody,
     ) -> Request<ReqBody> {
-        let mut headers = parts.headers.clone();
+        let mut headers = if keep_headers {
+            parts.headers.clone()
+        } else {
+            std::mem::take(&mut parts.headers)
+        };
         headers::strip_hop_by_hop(&mut headers, true);
         let mut method = parts.method.clone();
         if let Some(asked) = &ctx.upgrade
@@ -460,10 +472,9 @@ impl Engine {
         let pq = parts.uri.path_and_query().map_or("/", |p| p.as_str());
         let (uri, version) = match cluster.protocol {
             bfe_config::cluster::BackendProtocol::Http
-            | bfe_config::cluster::BackendProtocol::Https => (
-                Uri::try_from(pq).unwrap_or_else(|_| Uri::from_static("/")),
-                Version::HTTP_11,
-            ),
+            | bfe_config::cluster::BackendProtocol::Https => {
+                (origin_form(&parts.uri), Version::HTTP_11)
+            }
             p @ (bfe_config::cluster::BackendProtocol::H2c
             | bfe_config::cluster::BackendProtocol::H2) => {
                 // The Host as forwarded: a rewrite module may have changed it.
@@ -600,6 +611,20 @@ fn next_sub(
                 && cluster.sub_clusters[i].weight > 0
                 && view.has_candidates(cidx, cluster, i, tried)
         })
+}
+
+/// The path and query of `uri` as a URI of its own, sharing its bytes (no copy).
+fn origin_form(uri: &Uri) -> Uri {
+    if uri.scheme().is_none() && uri.authority().is_none() {
+        return uri.clone();
+    }
+    let mut parts = http::uri::Parts::default();
+    parts.path_and_query = Some(
+        uri.path_and_query()
+            .cloned()
+            .unwrap_or_else(|| http::uri::PathAndQuery::from_static("/")),
+    );
+    Uri::from_parts(parts).unwrap_or_else(|_| Uri::from_static("/"))
 }
 
 /// Requests safe to send twice: idempotent methods without a body.
