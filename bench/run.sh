@@ -20,7 +20,8 @@ if [ "${QUICK:-0}" = 1 ]; then
 else
   RUNS=${RUNS:-3}; DURATION=${DURATION:-8}
 fi
-PROXIES=${PROXIES:-"ours nginx haproxy"}
+# floor: hyper alone, no pipeline (bench/micro/examples/floor_proxy.rs): what ours stands on.
+PROXIES=${PROXIES:-"ours nginx haproxy floor"}
 LOAD_CPU=${LOAD_CPU:-0}
 PROXY_CPU=${PROXY_CPU:-1}
 IDLE_CONNS=${IDLE_CONNS:-10000}
@@ -31,12 +32,13 @@ H2_C=16; H2_M=10    # h2load clients x streams
 RATE_C=8; RATE_PER_CONN=250   # fixed rate: 8 x 250 = 2000 req/s over HTTP/1.1
 
 ORIGIN_PORT=19080
-declare -A H1_PORT=([ours]=19101 [nginx]=19102 [haproxy]=19103)
-declare -A H2C_PORT=([ours]=19101 [nginx]=19112 [haproxy]=19113)  # ours: h2c prior knowledge on the h1 port
+declare -A H1_PORT=([ours]=19101 [nginx]=19102 [haproxy]=19103 [floor]=19104)
+declare -A H2C_PORT=([ours]=19101 [nginx]=19112 [haproxy]=19113 [floor]=19104)  # ours, floor: h2c prior knowledge on the h1 port
 OURS_ADMIN=19191
 declare -A BODY=([small]=13 [4k]=4096 [64k]=65536)
 
 DATAPLANE=${DATAPLANE:-$REPO/target/release/dataplane}
+FLOOR=${FLOOR:-$REPO/target/release/examples/floor_proxy}
 CLK_TCK=$(getconf CLK_TCK)
 TS=$(date -u +%Y%m%dT%H%M%SZ)
 RAW="$WORK/results.tsv"
@@ -70,10 +72,14 @@ ensure_deps() {
 build_ours() {
   if [ "${SKIP_BUILD:-0}" = 1 ]; then
     [ -x "$DATAPLANE" ] || die "SKIP_BUILD=1 but $DATAPLANE is missing"
+    case " $PROXIES " in *" floor "*) [ -x "$FLOOR" ] || die "SKIP_BUILD=1 but $FLOOR is missing" ;; esac
     return
   fi
   log "building the data plane (release)"
   (cd "$REPO" && cargo build --release -q -p bfe-dataplane --bin dataplane) || die "build failed"
+  case " $PROXIES " in
+    *" floor "*) (cd "$REPO" && cargo build --release -q -p bfe-bench --example floor_proxy) || die "build failed" ;;
+  esac
 }
 
 write_configs() {
@@ -262,6 +268,7 @@ start_proxy() { # proxy [ours-config]
     nginx) start nginx "$PROXY_CPU" nginx -p "$WORK/nginx-proxy/" -e "$WORK/logs/nginx-proxy-error.log" \
              -c "$WORK/nginx-proxy.conf" ;;
     haproxy) start haproxy "$PROXY_CPU" haproxy -db -f "$WORK/haproxy.cfg" ;;
+    floor) start floor "$PROXY_CPU" "$FLOOR" "127.0.0.1:${H1_PORT[floor]}" "127.0.0.1:$ORIGIN_PORT" ;;
     *) die "unknown proxy $p" ;;
   esac
   wait_ready "http://127.0.0.1:${H1_PORT[$p]}/small" 60 || { tail -5 "$WORK/logs/$p.out" >&2; die "$p did not start"; }
@@ -433,10 +440,11 @@ def med(vals):
 def f(x, d=1):
     return "-" if x is None else f"{x:.{d}f}"
 order = ["h1-13B", "h1-4KiB", "h1-64KiB", "h1-newconn-13B", "h2c-4KiB", "fixed-2000rps-4KiB"]
-proxies = ["ours", "nginx", "haproxy"]
+proxies = ["ours", "nginx", "haproxy", "floor"]
 print(f"\n### Ours vs nginx and HAProxy: median of {runs} run(s), {dur} s per test, proxy on 1 CPU\n")
-print("| scenario | rank | proxy | req/s | p50 ms | p99 ms | proxy µs CPU/req | ÷ origin CPU | ÷ nginx CPU/req | ÷ HAProxy CPU/req | errors |")
-print("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+print("floor = hyper's server and client alone (no pipeline), the stack ours is built on.\n")
+print("| scenario | rank | proxy | req/s | p50 ms | p99 ms | proxy µs CPU/req | ÷ origin CPU | ÷ nginx CPU/req | ÷ HAProxy CPU/req | ÷ floor CPU/req | errors |")
+print("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for sc in order:
     m = {}
     for p in proxies:
@@ -452,7 +460,7 @@ for sc in order:
         d = m[p]
         vs = lambda q: f(d["us"] / m[q]["us"], 2) if q in m and d["us"] and m[q]["us"] else "-"
         print(f"| {sc} | {i} | {p} | {f(d['rps'], 0)} | {f(d['p50'], 2)} | {f(d['p99'], 2)} | {f(d['us'])} | "
-              f"{f(d['ratio'], 2)} | {vs('nginx')} | {vs('haproxy')} | {d['err']} |")
+              f"{f(d['ratio'], 2)} | {vs('nginx')} | {vs('haproxy')} | {vs('floor')} | {d['err']} |")
 for sc, label, unit in [("peak-rss", "peak RSS (VmHWM) after the load tests", "MiB"),
                         ("idle-", "RSS growth per idle keep-alive connection (held after one request each)", "KiB"),
                         ("rss-with-idle", "RSS while holding them", "MiB")]:
