@@ -1,6 +1,6 @@
-//! The floor under our data plane: hyper's HTTP/1.1 + h2c server and HTTP/1.1 client with a pool of upstream
-//! connections, the same runtime and allocator, and nothing else: no routing, no modules, no
-//! header hygiene, no metrics. `bench/run.sh` measures it beside the real proxy (`PROXIES=…
+//! The floor under our data plane: hyper's HTTP/1.1 + h2c server and HTTP/1.1 client with a
+//! pool of upstream connections, the same runtime and allocator, and nothing else: no
+//! routing, no modules, no header hygiene, no metrics. `bench/run.sh` measures it beside the real proxy (`PROXIES=…
 //! floor`), which tells how much of our CPU per request is the pipeline and how much is the
 //! HTTP stack under it.
 //!
@@ -19,9 +19,6 @@ use hyper::{Request, Response};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use tokio::net::{TcpListener, TcpStream};
-
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 type Body = BoxBody<Bytes, hyper::Error>;
 type Pool = Arc<Mutex<Vec<client::SendRequest<Incoming>>>>;
@@ -55,10 +52,27 @@ async fn serve(listen: String, upstream: String) -> std::io::Result<()> {
 }
 
 async fn forward(
-    req: Request<Incoming>,
+    mut req: Request<Incoming>,
     pool: Pool,
     upstream: Arc<str>,
 ) -> Result<Response<Body>, Infallible> {
+    // HTTP/2 → HTTP/1.1: the least a proxy must do is an origin-form target and a Host.
+    if req.version() == hyper::Version::HTTP_2 {
+        if let Some(host) = req
+            .uri()
+            .authority()
+            .and_then(|a| hyper::header::HeaderValue::from_str(a.as_str()).ok())
+        {
+            req.headers_mut().insert(hyper::header::HOST, host);
+        }
+        let pq = req.uri().path_and_query().cloned();
+        let mut parts = hyper::http::uri::Parts::default();
+        parts.path_and_query = pq;
+        if let Ok(uri) = hyper::Uri::from_parts(parts) {
+            *req.uri_mut() = uri;
+        }
+        *req.version_mut() = hyper::Version::HTTP_11;
+    }
     let pooled = pool.lock().unwrap_or_else(|p| p.into_inner()).pop();
     let mut sender = match pooled {
         Some(s) if !s.is_closed() => s,

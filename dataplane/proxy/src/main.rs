@@ -12,12 +12,6 @@ use bfe_dataplane::reload::{self, LoadError};
 use bfe_dataplane::settings::{ConfigSource, Limits, Settings};
 use clap::Parser;
 
-/// mimalloc: per-thread free lists make the many small, short-lived allocations of a proxied
-/// request (header maps, body frames, task cells) cheaper than glibc's malloc (profiled at
-/// ~6 % of the proxy's CPU, see docs/benchmarks.md).
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// A BFE-style layer-7 load balancer: the data plane.
 #[derive(Debug, Parser)]
 #[command(version)]

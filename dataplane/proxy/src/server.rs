@@ -174,32 +174,51 @@ async fn serve_connection(
     }
     let timers = ConnTimers::new(limits.header_read_timeout, limits.write_timeout);
     let io = TimedIo::new(stream, timers.clone(), session.clone());
-    if !kind.tls {
+    if kind.tls {
+        // Boxed: the TLS state (rustls connection, handshake) would otherwise size every
+        // connection task, cleartext ones included, for as long as they stay open.
+        Box::pin(serve_tls(io, builders, &engine, &session, timers, drain)).await;
+    } else {
         serve_http(io, &builders.auto, &engine, &session, timers, drain).await;
-    } else if let Some((tls, info, rule)) = handshake(io, &engine, &session).await {
-        let protocol = info.protocol;
-        let _ = session.tls.set(info);
-        // HandleHandshake.
-        let decision = engine
-            .live
-            .current()
-            .chains
-            .run_conn(ConnPhase::Handshake, &session);
-        match (decision, protocol) {
-            (ConnDecision::Close, _) => {}
-            (ConnDecision::Continue, AlpnProtocol::H2) => {
-                serve_http(tls, &builders.h2, &engine, &session, timers, drain).await;
-            }
-            (ConnDecision::Continue, AlpnProtocol::Http11) => {
-                serve_http(tls, &builders.h1, &engine, &session, timers, drain).await;
-            }
-            (ConnDecision::Continue, AlpnProtocol::Stream) => {
-                serve_stream(tls, &rule, &engine, &session, &timers, drain).await;
-            }
-        }
     }
     // HandleFinish, with the config current at close time.
     engine.live.current().chains.run_finish(&session);
+}
+
+/// TLS handshake, HandleHandshake, then HTTP or stream mode as ALPN and the rule say.
+async fn serve_tls<S>(
+    io: S,
+    builders: &Builders,
+    engine: &Arc<Engine>,
+    session: &Arc<Session>,
+    timers: Arc<ConnTimers>,
+    drain: Drain,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let Some((tls, info, rule)) = handshake(io, engine, session).await else {
+        return;
+    };
+    let protocol = info.protocol;
+    let _ = session.tls.set(info);
+    // HandleHandshake.
+    let decision = engine
+        .live
+        .current()
+        .chains
+        .run_conn(ConnPhase::Handshake, session);
+    match (decision, protocol) {
+        (ConnDecision::Close, _) => {}
+        (ConnDecision::Continue, AlpnProtocol::H2) => {
+            serve_http(tls, &builders.h2, engine, session, timers, drain).await;
+        }
+        (ConnDecision::Continue, AlpnProtocol::Http11) => {
+            serve_http(tls, &builders.h1, engine, session, timers, drain).await;
+        }
+        (ConnDecision::Continue, AlpnProtocol::Stream) => {
+            serve_stream(tls, &rule, engine, session, &timers, drain).await;
+        }
+    }
 }
 
 /// Reads the ClientHello, picks the TLS rule from the snapshot live now (VIP, then SNI), and
