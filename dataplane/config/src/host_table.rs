@@ -4,10 +4,11 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
+use crate::host::{HostBuf, MAX_HOST_LEN, normalize_host};
 use crate::snapshot::TenantId;
 
-/// Longest host name we look up; longer Host headers match nothing (DNS names are ≤ 253).
-const MAX_HOST_LEN: usize = 255;
+/// Kept here for callers that already import it; the rule lives in [`crate::host`].
+pub use crate::host::strip_port;
 
 /// Where a host lookup landed: the tenant and the host tag that matched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,8 +54,9 @@ impl HostTable {
         self.vips.insert(vip, tenant).is_none()
     }
 
-    /// Finds the tenant for a Host value (any case, optional `:port`, optional trailing dot)
-    /// and the VIP the connection arrived on. Allocation-free.
+    /// Finds the tenant for a Host value, read as [`normalize_host`] reads it (any case,
+    /// optional `:port`, optional trailing dot), and the VIP the connection arrived on.
+    /// Allocation-free.
     pub fn lookup(&self, host: Option<&str>, vip: Option<IpAddr>) -> Option<HostMatch> {
         if let Some(found) = host.and_then(|h| self.lookup_host(h)) {
             return Some(found);
@@ -69,16 +71,8 @@ impl HostTable {
     }
 
     fn lookup_host(&self, host: &str) -> Option<HostMatch> {
-        let host = strip_port(host);
-        let host = host.strip_suffix('.').unwrap_or(host);
-        if host.is_empty() || host.len() > MAX_HOST_LEN {
-            return None;
-        }
-        let mut buf = [0u8; MAX_HOST_LEN];
-        let lower = &mut buf[..host.len()];
-        lower.copy_from_slice(host.as_bytes());
-        lower.make_ascii_lowercase();
-        let lower = std::str::from_utf8(lower).ok()?;
+        let mut buf: HostBuf = [0; MAX_HOST_LEN];
+        let lower = normalize_host(host, &mut buf).filter(|h| !h.is_empty())?;
         if let Some(m) = self.exact.get(lower) {
             return Some(*m);
         }
@@ -91,20 +85,6 @@ impl HostTable {
             }
         }
         None
-    }
-}
-
-/// `example.com:8080` → `example.com`; `[::1]:80` → `[::1]`.
-pub fn strip_port(host: &str) -> &str {
-    if host.starts_with('[') {
-        return match host.find(']') {
-            Some(end) => &host[..=end],
-            None => host,
-        };
-    }
-    match host.rfind(':') {
-        Some(i) if host[i + 1..].bytes().all(|b| b.is_ascii_digit()) => &host[..i],
-        _ => host,
     }
 }
 

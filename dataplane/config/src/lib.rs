@@ -9,6 +9,7 @@ pub mod cluster;
 mod compile;
 pub mod cond;
 pub mod error;
+pub mod host;
 pub mod host_table;
 pub mod modules;
 pub mod raw;

@@ -11,6 +11,7 @@
 use std::collections::HashMap;
 
 use crate::cond::{self, Condition, Facts};
+use crate::host::{HostBuf, MAX_HOST_LEN};
 use crate::snapshot::ClusterId;
 
 /// What a basic rule points at.
@@ -20,10 +21,6 @@ pub enum BasicTarget {
     /// `ADVANCED_MODE`: stop the basic lookup and consult the advanced rules.
     Advanced,
 }
-
-/// Hosts longer than this are not indexed (a DNS name is ≤ 253 bytes; the host table and the
-/// proxy route nothing longer than 255). It bounds the stack buffer `find` lower-cases into.
-const MAX_INDEXED_HOST: usize = 255;
 
 #[derive(Debug, Default)]
 pub struct RouteTable {
@@ -68,10 +65,11 @@ struct PathTree {
 // === impl RouteTable ===
 
 impl RouteTable {
-    /// The cluster for a request: basic rules first, then advanced. `host` must be lower-case
-    /// without port (as the host table leaves it); it keys the basic rules only. The advanced
-    /// index is keyed by `facts.host()` cut and folded exactly as `req_host_in` reads it, so
-    /// it cannot disagree with the conditions whatever `host` the caller derived.
+    /// The cluster for a request: basic rules first, then advanced. `host` must be the
+    /// request's [`crate::host::normalize_host`] form (as the host table reads it); it keys the
+    /// basic rules only. The advanced index is keyed by `facts.host()` in that same normal
+    /// form, computed here, so it cannot disagree with `req_host_in` whatever `host` the
+    /// caller derived.
     pub fn find<F: Facts + ?Sized>(&self, host: &str, path: &str, facts: &F) -> Option<ClusterId> {
         match self.basic.find(host, path) {
             Some(BasicTarget::Cluster(c)) => return Some(c),
@@ -88,9 +86,9 @@ impl RouteTable {
     pub(crate) fn push_advanced(&mut self, rule: AdvancedRule) -> Result<(), TooManyRules> {
         let i = u32::try_from(self.advanced.len()).map_err(|_| TooManyRules)?;
         match rule.condition.required_hosts() {
-            // A key longer than the lookup buffer could never be looked up: leave the rule
-            // unindexed, so every indexed key fits and a longer request host matches none.
-            Some(hosts) if hosts.iter().all(|h| h.len() <= MAX_INDEXED_HOST) => {
+            // `req_host_in` refuses names longer than `MAX_HOST_LEN` at compile time; were one
+            // to get here, it could never be looked up, so leave such a rule unindexed.
+            Some(hosts) if hosts.iter().all(|h| h.len() <= MAX_HOST_LEN) => {
                 for h in hosts {
                     self.by_host.entry(h.clone()).or_default().push(i);
                 }
@@ -107,7 +105,7 @@ impl RouteTable {
         if self.advanced.is_empty() {
             return None;
         }
-        let mut buf = [0u8; MAX_INDEXED_HOST];
+        let mut buf: HostBuf = [0; MAX_HOST_LEN];
         // No key: the host is longer than every indexed key, so only unindexed rules remain.
         let indexed = cond::host_key(facts.host(), &mut buf)
             .and_then(|key| self.by_host.get(key))
@@ -314,8 +312,8 @@ mod tests {
         }
     }
 
-    /// Hosts rules list: plain names, a trailing dot, an IPv6 literal, the Kelvin sign (which
-    /// `req_host_in` lower-cases to ASCII `k`), a non-ASCII name (left unindexed), and "".
+    /// Hosts rules list: plain names, a trailing dot (the same name as without it), an IPv6
+    /// literal, an IPv4 address, a punycode name. (Empty and non-ASCII items do not compile.)
     const RULE_HOSTS: [&str; 11] = [
         "a.test",
         "b.test",
@@ -323,10 +321,10 @@ mod tests {
         "www.a.test",
         "d.test",
         "e.test.",
+        "e.test",
         "[::1]",
-        "\u{212a}.test",
-        "\u{e9}.test",
-        "",
+        "1.2.3.4",
+        "xn--9ca.test",
         "f.test",
     ];
 
@@ -394,7 +392,18 @@ mod tests {
         let base = match rng.below(8) {
             0 => "nobody.test".to_owned(),
             1 => rng
-                .pick(&["", "a.test:x", "a.test:1:2", "::1", "k.test", "\u{c9}.TEST"])
+                .pick(&[
+                    "",
+                    ".",
+                    "a.test:x",
+                    "a.test:1:2",
+                    "::1",
+                    "[::1]:x",
+                    "k.test",
+                    "\u{212a}.test",
+                    "\u{c9}.TEST",
+                    "e.test..",
+                ])
                 .to_owned(),
             2 => format!("{}.test", "x".repeat(300)),
             _ => rng.pick(&RULE_HOSTS).to_owned(),
@@ -411,13 +420,10 @@ mod tests {
 
     /// What the proxy passes as `host` (`bfe_dataplane::routing::find_cluster`).
     fn caller_host(raw: &str) -> String {
-        let h = crate::host_table::strip_port(raw);
-        let h = h.strip_suffix('.').unwrap_or(h);
-        if h.len() > MAX_INDEXED_HOST {
-            String::new()
-        } else {
-            h.to_ascii_lowercase()
-        }
+        let mut buf: HostBuf = [0; MAX_HOST_LEN];
+        crate::host::normalize_host(raw, &mut buf)
+            .unwrap_or("")
+            .to_owned()
     }
 
     fn table(conditions: &[String]) -> RouteTable {

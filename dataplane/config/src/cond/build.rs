@@ -9,6 +9,7 @@ use super::json::JsonPath;
 use super::matcher::{Buckets, IpRange, StrList, StrOp, ip_key, parse_ip};
 use super::parse::Lit;
 use super::time;
+use crate::host::{self, HostBuf, MAX_HOST_LEN};
 
 /// A primitive's arguments after the type check: `s(i)` is a string argument, `b(i)` a bool.
 pub(super) struct Args<'a>(pub &'a [Lit]);
@@ -40,17 +41,55 @@ pub(super) fn list(a: &Args<'_>, i: usize, op: StrOp, ci: bool) -> TextTest {
     TextTest::List(StrList::new(a.s(i), op, ci))
 }
 
-/// `req_host_in`: case-insensitive exact hosts, which must not carry a port (BFE rejects
-/// `:` too); a bracketed IPv6 literal such as `[::1]` is allowed.
-pub(super) fn host_list(a: &Args<'_>) -> Result<TextTest, (usize, String)> {
-    let list = a.s(0);
-    if let Some(bad) = list
+/// `req_host_in`: each `|` item in the normal form of [`host::normalize_host`] (lower case,
+/// one trailing dot dropped), the same form the request's Host is compared in at eval and the
+/// host table looks up, so the three agree on every Host value. An item must be a non-empty
+/// ASCII name or a bracketed IPv6 literal, without a port. Deliberate, against BFE: BFE kept an
+/// empty item (matching a request without Host) and folded non-ASCII case with Unicode rules;
+/// both are refused here (a compile-time Unicode fold also made the Kelvin sign `\u{212a}` an
+/// ASCII `k` that eval, folding ASCII only, then disagreed with).
+pub(super) fn host_in(a: &Args<'_>) -> BuildResult {
+    let mut names = a
+        .s(0)
         .split('|')
-        .find(|h| h.contains(':') && !h.starts_with('['))
-    {
-        return Err((0, format!("host '{bad}' must not include a port")));
+        .map(|item| host_item(item).map(Box::<str>::from).map_err(|m| (0, m)))
+        .collect::<Result<Vec<_>, _>>()?;
+    names.sort_unstable();
+    names.dedup();
+    Ok(Prim::HostIn(names.into_boxed_slice()))
+}
+
+/// One `req_host_in` item in normal form, or why it can never name a host.
+fn host_item(item: &str) -> Result<String, String> {
+    if item.is_empty() {
+        return Err("empty host in the list (a doubled, leading or trailing '|'?)".to_owned());
     }
-    Ok(TextTest::List(StrList::new(list, StrOp::Exact, true)))
+    if !item.is_ascii() {
+        return Err(format!(
+            "host '{item}' must be ASCII: write an internationalized name in its xn-- form"
+        ));
+    }
+    if let Some(inner) = item.strip_prefix('[') {
+        // A bracketed IPv6 literal, nothing after the `]` (BFE rejected any `:`).
+        let Some(addr) = inner.strip_suffix(']') else {
+            return Err(format!(
+                "host '{item}' must not include a port ('[v6]' with nothing after the ']')"
+            ));
+        };
+        if addr.parse::<std::net::Ipv6Addr>().is_err() {
+            return Err(format!("'{addr}' in host '{item}' is not an IPv6 address"));
+        }
+    } else if item.contains(':') {
+        return Err(format!("host '{item}' must not include a port"));
+    }
+    let mut buf: HostBuf = [0; MAX_HOST_LEN];
+    match host::normalize_host(item, &mut buf) {
+        Some("") => Err(format!("host '{item}' is empty without its trailing dot")),
+        Some(name) => Ok(name.to_owned()),
+        None => Err(format!(
+            "host '{item}' is longer than {MAX_HOST_LEN} bytes, so no request can match it"
+        )),
+    }
 }
 
 /// A regex compiled once here; Go RE2 and the `regex` crate share their syntax for practical

@@ -11,6 +11,7 @@ use super::hash;
 use super::json::JsonPath;
 use super::matcher::{Buckets, IpRange, StrList, ip_key};
 use super::text::{self, Scratch};
+use crate::host::{self, HostBuf, MAX_HOST_LEN};
 
 #[derive(Debug)]
 pub(super) enum Node {
@@ -28,6 +29,9 @@ pub(super) enum Prim {
     QueryExist,
     TlsClientAuth,
     Ip(IpSource, IpTest),
+    /// `req_host_in`: the request's [`host::normalize_host`] form is one of these names,
+    /// which are in that same normal form (non-empty, ASCII), sorted and deduplicated.
+    HostIn(Box<[Box<str>]>),
     Text(TextSource, TextTest),
     /// Some query key matches (exact or prefix, case-sensitive, after decoding).
     QueryKey(StrList),
@@ -73,7 +77,7 @@ pub(super) enum IpTest {
 
 #[derive(Debug)]
 pub(super) enum TextSource {
-    /// Host without port.
+    /// The host name as [`host::host_name`] reads it: port and trailing dot cut, case kept.
     Host,
     HostTag,
     Protocol,
@@ -150,6 +154,11 @@ impl Prim {
                 };
                 ip.is_some_and(|ip| test.matches(ip))
             }
+            Prim::HostIn(names) => {
+                let mut buf: HostBuf = [0; MAX_HOST_LEN];
+                host::normalize_host(f.host(), &mut buf)
+                    .is_some_and(|h| names.binary_search_by(|n| (**n).cmp(h)).is_ok())
+            }
             Prim::Text(src, test) => {
                 let mut scratch = Scratch::new();
                 test.matches(src.fetch(f, &mut scratch))
@@ -180,7 +189,7 @@ impl Prim {
             Prim::Port(ports) => {
                 // Deliberate: without a port in Host, the listener's default for the scheme
                 // (BFE always used "80", even on HTTPS).
-                let port = match text::host_port(f.host()) {
+                let port = match host::split_port(f.host()).1 {
                     Some(p) => p.parse::<u16>().ok(),
                     None => Some(f.default_port()),
                 };
@@ -249,7 +258,7 @@ impl TextSource {
         let opt = |v: Option<&'a [u8]>| v.map_or(Fetched::Missing, Fetched::Value);
         let must = |v: Option<&'a [u8]>| v.map_or(Fetched::Absent, Fetched::Value);
         match self {
-            TextSource::Host => Fetched::Value(text::host_without_port(f.host()).as_bytes()),
+            TextSource::Host => Fetched::Value(host::host_name(f.host()).as_bytes()),
             TextSource::HostTag => opt(f.host_tag().map(str::as_bytes)),
             TextSource::Protocol => Fetched::Value(f.protocol().as_bytes()),
             TextSource::Method => Fetched::Value(f.method().as_bytes()),

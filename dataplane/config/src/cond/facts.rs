@@ -20,7 +20,7 @@ pub trait Facts {
     }
 
     /// The Host header (or HTTP/2 `:authority`) as received, including an optional `:port`.
-    /// `req_host_*` strip the port and fold case; `req_port_in` reads the port.
+    /// `req_host_*` and `req_port_in` read it with [`crate::host`], as the host table does.
     fn host(&self) -> &str {
         ""
     }

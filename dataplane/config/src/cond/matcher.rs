@@ -77,13 +77,6 @@ impl StrList {
         }
     }
 
-    /// The items, if this list compares whole values folding ASCII case only (exact,
-    /// case-insensitive, every item ASCII): then [`matches`](Self::matches) is true iff the
-    /// value, ASCII-lower-cased, equals an item. The host index (`hosts.rs`) relies on that.
-    pub(super) fn ascii_folded_exact_items(&self) -> Option<&[Box<[u8]>]> {
-        (self.op == StrOp::Exact && self.ci && self.all_ascii).then_some(&*self.items)
-    }
-
     pub(super) fn matches(&self, value: &[u8]) -> bool {
         if !self.ci {
             return self

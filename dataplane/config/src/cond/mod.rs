@@ -18,8 +18,19 @@
 //!   `res_code_in` codes are validated as numbers at compile time.
 //! - Hash primitives return false when the hashed value is absent (BFE hashed a random number).
 //! - `req_context_value_in` honours its case-insensitive flag (BFE ignored it).
-//! - IPv6 literals in Host (`[::1]:8080`) keep their colons when the port is stripped, and
-//!   `req_host_in` accepts bracketed literals (BFE rejected any `:`).
+//! - The Host value is read as the host table reads it ([`crate::host`]), for every
+//!   `req_host_*` primitive and `req_port_in`: the port is cut at the *last* `:` and only when
+//!   it is all digits (BFE cut at the first `:`, so `a.com:foo` was `a.com` and IPv6 literals
+//!   broke), a bracketed IPv6 literal keeps its colons (`[::1]:8080` → `[::1]`), and one
+//!   trailing dot is dropped (`a.com.` → `a.com`; BFE kept it, so `req_host_in("a.com")` missed
+//!   `a.com.`). `req_host_in` compares that name lower-cased (ASCII), exactly as the host
+//!   table and the advanced-route index do. `req_host_regmatch` still sees the name's case.
+//! - `req_host_in` items are compiled to that same form and must be non-empty ASCII names or
+//!   bracketed IPv6 literals, without port: BFE kept an empty item (so `"a.com|"` matched a
+//!   request without Host), upper-cased items and values with Unicode rules (`é.com` matched
+//!   `É.COM`) and rejected any `:`. We refuse empty and non-ASCII items at compile time (write
+//!   IDNs in `xn--` form, as clients send them; the host table takes only ASCII names too),
+//!   and accept `[v6]`.
 //! - `req_body_json_*` paths support keys, array indexes and `\.`; gjson wildcards, queries
 //!   and modifiers are rejected at compile time. Numbers compare as serde_json writes them.
 //! - A `$name` variable (BFE's advanced-condition syntax) lexes as an identifier, so it gets
@@ -137,9 +148,9 @@ impl Condition {
         self.inner.uses_response
     }
 
-    /// A set of hosts, sorted, lower-case, without port, such that the condition can be true
-    /// only for a request whose Host (port cut as `req_host_in` cuts it, ASCII case folded) is
-    /// in the set; `None` when the condition may match any host. Found at compile time from
+    /// A set of hosts, sorted, in [`crate::host::normalize_host`] form, such that the condition
+    /// can be true only for a request whose Host in that form is in the set; `None` when the
+    /// condition may match any host. Found at compile time from
     /// `req_host_in` calls under `&&` / `||` (not `!`); the route table indexes rules by it.
     /// `Some(&[])` means the condition can never be true.
     pub fn required_hosts(&self) -> Option<&[Box<str>]> {

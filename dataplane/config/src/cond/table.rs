@@ -3,7 +3,7 @@
 //! `B` is always "case-insensitive".
 
 use super::build::{
-    Args, BuildResult, body_json, hash, header_name, host_list, ip_hash, ip_in, ip_range, list,
+    Args, BuildResult, body_json, hash, header_name, host_in, ip_hash, ip_in, ip_range, list,
     lower_names, names, numbers, periodic_time_range, regex, text, time_range,
 };
 use super::eval::{IpSource as Ip, Prim, TextSource as Src};
@@ -50,7 +50,7 @@ pub(super) static PRIMITIVES: [Proto; PRIMITIVE_COUNT] = [
     p("req_proto_match", &[S], |a| text(Src::Protocol, list(a, 0, Exact, true))),
     p("req_proto_secure", &[], |_| Ok(Prim::ProtoSecure)),
     // host
-    p("req_host_in", &[S], |a| text(Src::Host, host_list(a)?)),
+    p("req_host_in", &[S], host_in),
     p("req_host_regmatch", &[S], |a| text(Src::Host, regex(a, 0)?)),
     p("req_host_suffix_in", &[S], |a| text(Src::Host, list(a, 0, Suffix, true))),
     p("req_host_tag_in", &[S], |a| text(Src::HostTag, list(a, 0, Exact, true))),

@@ -1,6 +1,6 @@
-//! Reading request text lazily, without allocating on the common path: host and port, query
-//! pairs (Go `url.ParseQuery` rules), cookies (Go `readCookies` rules), and a stack buffer for
-//! decoded or formatted values.
+//! Reading request text lazily, without allocating on the common path: query pairs (Go
+//! `url.ParseQuery` rules), cookies (Go `readCookies` rules), and a stack buffer for decoded or
+//! formatted values. The Host value is read by [`crate::host`], shared with the host table.
 
 use std::fmt;
 use std::ops::ControlFlow;
@@ -12,30 +12,6 @@ const STACK_BYTES: usize = 256;
 pub(super) struct Scratch {
     buf: [u8; STACK_BYTES],
     heap: Vec<u8>,
-}
-
-// === host and port ===
-
-/// The Host value without its port. An IPv6 literal keeps its brackets: `[::1]:80` → `[::1]`
-/// (BFE cut at the first `:`, which broke IPv6 literals).
-pub(super) fn host_without_port(host: &str) -> &str {
-    if host.starts_with('[') {
-        return match host.find(']') {
-            Some(i) => &host[..=i],
-            None => host,
-        };
-    }
-    host.split_once(':').map_or(host, |(h, _)| h)
-}
-
-/// The port text of a Host value, if it has a non-empty one.
-pub(super) fn host_port(host: &str) -> Option<&str> {
-    let rest = if host.starts_with('[') {
-        &host[host.find(']').map_or(host.len(), |i| i + 1)..]
-    } else {
-        host.find(':').map_or("", |i| &host[i..])
-    };
-    rest.strip_prefix(':').filter(|p| !p.is_empty())
 }
 
 // === query ===

@@ -51,6 +51,23 @@ fn tls_without_port() -> Fake {
     }
 }
 
+/// An absolute name (trailing dot) in mixed case with a port.
+fn absolute_host() -> Fake {
+    Fake {
+        host: "WWW.Example.com.:8080".into(),
+        ..rich()
+    }
+}
+
+/// A "port" that is not digits belongs to the name (as in the host table), so there is no port.
+fn non_digit_port() -> Fake {
+    Fake {
+        host: "example.com:http".into(),
+        protocol: "http".into(),
+        ..bare()
+    }
+}
+
 fn non_ascii_path() -> Fake {
     Fake {
         path: "/Ünïcode/Straße".into(),
@@ -81,11 +98,16 @@ pub(super) const CASES: &[Case] = &[
     no_facts(r#"req_proto_secure()"#),
     yes(r#"req_host_in("other.com|www.example.com")"#),
     no(r#"req_host_in("example.com")"#),
+    Case { cond: r#"req_host_in("www.example.com")"#, facts: absolute_host, want: true },
+    Case { cond: r#"req_host_in("example.com")"#, facts: non_digit_port, want: false },
     yes(r#"req_host_regmatch("^WWW\\.")"#),
+    Case { cond: r#"req_host_regmatch("^WWW\\.Example\\.com$")"#, facts: absolute_host, want: true },
+    Case { cond: r#"req_host_regmatch(":http$")"#, facts: non_digit_port, want: true },
     no(r#"req_host_regmatch("^www\\.")"#),
     no(r#"req_host_regmatch(":8080")"#),
     yes(r#"req_host_suffix_in(".EXAMPLE.COM")"#),
     no(r#"req_host_suffix_in(".example.org")"#),
+    Case { cond: r#"req_host_suffix_in(".example.com")"#, facts: absolute_host, want: true },
     yes(r#"req_host_tag_in("silver|gold")"#),
     no(r#"req_host_tag_in("silver")"#),
     yes(r#"req_path_in("/api/v1/Users", false)"#),
@@ -170,6 +192,8 @@ pub(super) const CASES: &[Case] = &[
     Case { cond: r#"req_port_in("443")"#, facts: tls_without_port, want: true },
     Case { cond: r#"req_port_in("80")"#, facts: plain_http, want: true },
     Case { cond: r#"req_port_in("443")"#, facts: plain_http, want: false },
+    Case { cond: r#"req_port_in("8080")"#, facts: absolute_host, want: true },
+    Case { cond: r#"req_port_in("80")"#, facts: non_digit_port, want: true },
     yes(r#"req_method_in("get|post")"#),
     no(r#"req_method_in("POST")"#),
     yes(r#"req_tag_match("level", "vip")"#),

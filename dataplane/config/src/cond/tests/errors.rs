@@ -53,6 +53,11 @@ const ERRORS: &[(&str, CondErrorKind, usize)] = &[
     (r#"req_cip_hash_in("1-2-3")"#, InvalidArgValue, 17),
     (r#"req_header_value_hash_in("x", "0-99|x", false)"#, InvalidArgValue, 31),
     (r#"req_host_in("a.com:80")"#, InvalidArgValue, 13),
+    (r#"req_host_in("[::1]:80")"#, InvalidArgValue, 13),
+    (r#"req_host_in("a.com|")"#, InvalidArgValue, 13),
+    (r#"default_t() && req_host_in("a.com||b.com")"#, InvalidArgValue, 28),
+    (r#"req_host_in(".")"#, InvalidArgValue, 13),
+    ("req_host_in(\"\u{212a}.com\")", InvalidArgValue, 13),
     (r#"req_port_in("80|http")"#, InvalidArgValue, 13),
     (r#"res_code_in("5xx")"#, InvalidArgValue, 13),
     (r#"bfe_time_range("20190230000000H", "20190301000000H")"#, InvalidArgValue, 16),
@@ -135,6 +140,14 @@ fn messages_read_like_the_config_compiler_expects() {
         ("", "empty condition at column 1"),
         ("default_t())", "unmatched ')' at column 12"),
         (
+            r#"req_host_in("a.com|")"#,
+            "invalid argument 1 of req_host_in: empty host in the list (a doubled, leading or trailing '|'?) at column 13",
+        ),
+        (
+            "req_host_in(\"\u{212a}.com\")",
+            "invalid argument 1 of req_host_in: host '\u{212a}.com' must be ASCII: write an internationalized name in its xn-- form at column 13",
+        ),
+        (
             r#"req_cip_range("1.2.3", "1.2.3.4")"#,
             "invalid argument 1 of req_cip_range: '1.2.3' is not an IP address at column 15",
         ),
@@ -171,6 +184,8 @@ fn nesting_is_bounded() {
 
 #[test]
 fn columns_count_characters_not_bytes() {
-    let e = compile_err(r#"req_host_in("é") && x"#);
-    assert_eq!((e.kind, e.column), (UnresolvedVariable, 21));
+    let e = compile_err(r#"req_host_tag_in("é") && x"#);
+    assert_eq!((e.kind, e.column), (UnresolvedVariable, 25));
+    let e = compile_err(r#"default_t() && req_host_in("é")"#);
+    assert_eq!((e.kind, e.column), (InvalidArgValue, 28));
 }

@@ -4,7 +4,7 @@ use super::compile;
 use super::fake::{Fake, bare, rich};
 use crate::cond::hash::{bucket, sum64, sum64_iter};
 use crate::cond::matcher::Buckets;
-use crate::cond::text::{find_cookie, host_port, host_without_port};
+use crate::cond::text::find_cookie;
 use crate::cond::time::{parse_datetime, parse_time_of_day};
 
 /// spaolacci/murmur3 `murmur_test.go`, seed 0, `h64_1` = `Sum64`.
@@ -105,23 +105,6 @@ fn periodic_windows_follow_their_zone_across_midnight_utc() {
         cond.eval(&at(-11 * 3600)),
         "before the epoch: 13:00 UTC on 1969-12-31"
     );
-}
-
-#[test]
-fn hosts_and_ports_split_including_ipv6() {
-    let cases = [
-        ("a.com", "a.com", None),
-        ("a.com:8080", "a.com", Some("8080")),
-        ("a.com:", "a.com", None),
-        ("[::1]:443", "[::1]", Some("443")),
-        ("[::1]", "[::1]", None),
-        ("[::1", "[::1", None),
-        ("", "", None),
-    ];
-    for (host, bare_host, port) in cases {
-        assert_eq!(host_without_port(host), bare_host, "{host}");
-        assert_eq!(host_port(host), port, "{host}");
-    }
 }
 
 #[test]
