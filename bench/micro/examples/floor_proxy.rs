@@ -5,6 +5,11 @@
 //! HTTP stack under it.
 //!
 //!     cargo run --release -p bfe-bench --example floor_proxy -- 127.0.0.1:19104 127.0.0.1:19080
+//!
+//! A third argument `inline` swaps hyper's client for a minimal HTTP/1.1 exchange driven inside
+//! the request's own task (no connection task, no dispatch channel): what a proxy-specific
+//! client could save. It handles only what the benchmark sends (body-less requests, responses
+//! with Content-Length); it is a measurement, not a client.
 
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
@@ -22,27 +27,39 @@ use tokio::net::{TcpListener, TcpStream};
 
 type Body = BoxBody<Bytes, hyper::Error>;
 type Pool = Arc<Mutex<Vec<client::SendRequest<Incoming>>>>;
+type RawPool = Arc<Mutex<Vec<TcpStream>>>;
 
 fn main() -> std::io::Result<()> {
     let mut args = std::env::args().skip(1);
     let listen = args.next().unwrap_or_else(|| "127.0.0.1:19104".into());
     let upstream = args.next().unwrap_or_else(|| "127.0.0.1:19080".into());
+    let inline = args.next().is_some_and(|a| a == "inline");
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?
-        .block_on(serve(listen, upstream))
+        .block_on(serve(listen, upstream, inline))
 }
 
-async fn serve(listen: String, upstream: String) -> std::io::Result<()> {
+async fn serve(listen: String, upstream: String, inline: bool) -> std::io::Result<()> {
     let listener = TcpListener::bind(&listen).await?;
     let pool: Pool = Arc::default();
+    let raw: RawPool = Arc::default();
     let upstream: Arc<str> = upstream.into();
     loop {
         let (stream, _) = listener.accept().await?;
         let _ = stream.set_nodelay(true);
-        let (pool, upstream) = (pool.clone(), upstream.clone());
+        let (pool, raw, upstream) = (pool.clone(), raw.clone(), upstream.clone());
         tokio::spawn(async move {
-            let svc = service_fn(move |req| forward(req, pool.clone(), upstream.clone()));
+            let svc = service_fn(move |req| {
+                let (pool, raw, upstream) = (pool.clone(), raw.clone(), upstream.clone());
+                async move {
+                    if inline {
+                        forward_inline(req, raw, upstream).await
+                    } else {
+                        forward(req, pool, upstream).await
+                    }
+                }
+            });
             // HTTP/1.1, or HTTP/2 with prior knowledge, as the proxy's cleartext listener.
             let _ = auto::Builder::new(TokioExecutor::new())
                 .serve_connection(TokioIo::new(stream), svc)
@@ -105,6 +122,154 @@ async fn connect(addr: &str) -> Option<client::SendRequest<Incoming>> {
     let (sender, conn) = client::handshake(TokioIo::new(stream)).await.ok()?;
     tokio::spawn(conn);
     Some(sender)
+}
+
+/// One exchange on a pooled raw connection, inside the calling task.
+async fn forward_inline(
+    req: Request<Incoming>,
+    pool: RawPool,
+    upstream: Arc<str>,
+) -> Result<Response<Body>, Infallible> {
+    use std::io::Write as _;
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    let pooled = pool.lock().unwrap_or_else(|p| p.into_inner()).pop();
+    let mut stream = match pooled {
+        Some(s) => s,
+        None => match TcpStream::connect(&*upstream).await {
+            Ok(s) => {
+                let _ = s.set_nodelay(true);
+                s
+            }
+            Err(_) => return Ok(bad_gateway()),
+        },
+    };
+    let pq = req.uri().path_and_query().map_or("/", |p| p.as_str());
+    let mut head = Vec::with_capacity(512);
+    let _ = write!(head, "{} {pq} HTTP/1.1\r\n", req.method());
+    if !req.headers().contains_key(hyper::header::HOST)
+        && let Some(a) = req.uri().authority()
+    {
+        let _ = write!(head, "host: {a}\r\n");
+    }
+    for (name, value) in req.headers() {
+        head.extend_from_slice(name.as_str().as_bytes());
+        head.extend_from_slice(b": ");
+        head.extend_from_slice(value.as_bytes());
+        head.extend_from_slice(b"\r\n");
+    }
+    head.extend_from_slice(b"\r\n");
+    if stream.write_all(&head).await.is_err() {
+        return Ok(bad_gateway());
+    }
+    let mut buf = bytes::BytesMut::with_capacity(8192);
+    let (status, headers, head_len) = loop {
+        match stream.read_buf(&mut buf).await {
+            Ok(0) | Err(_) => return Ok(bad_gateway()),
+            Ok(_) => {}
+        }
+        let mut slots = [httparse::EMPTY_HEADER; 64];
+        let mut parsed = httparse::Response::new(&mut slots);
+        match parsed.parse(&buf) {
+            Ok(httparse::Status::Complete(n)) => {
+                let mut map = hyper::HeaderMap::with_capacity(parsed.headers.len());
+                for h in parsed.headers.iter() {
+                    if let (Ok(k), Ok(v)) = (
+                        hyper::header::HeaderName::from_bytes(h.name.as_bytes()),
+                        hyper::header::HeaderValue::from_bytes(h.value),
+                    ) {
+                        map.append(k, v);
+                    }
+                }
+                break (parsed.code.unwrap_or(502), map, n);
+            }
+            Ok(httparse::Status::Partial) => continue,
+            Err(_) => return Ok(bad_gateway()),
+        }
+    };
+    let Some(length) = headers
+        .get(hyper::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+    else {
+        return Ok(bad_gateway());
+    };
+    let _ = buf.split_to(head_len);
+    let mut res = Response::new(
+        RawBody {
+            stream: Some(stream),
+            pool,
+            have: buf,
+            remaining: length,
+        }
+        .boxed(),
+    );
+    *res.status_mut() =
+        hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::BAD_GATEWAY);
+    *res.headers_mut() = headers;
+    Ok(res)
+}
+
+/// A Content-Length body read straight from the backend socket; the socket returns to the pool
+/// when the body is complete.
+struct RawBody {
+    stream: Option<TcpStream>,
+    pool: RawPool,
+    have: bytes::BytesMut,
+    remaining: u64,
+}
+
+impl hyper::body::Body for RawBody {
+    type Data = Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, hyper::Error>>> {
+        use std::task::Poll;
+        let this = &mut *self;
+        loop {
+            if this.remaining == 0 {
+                if let Some(s) = this.stream.take() {
+                    this.pool.lock().unwrap_or_else(|p| p.into_inner()).push(s);
+                }
+                return Poll::Ready(None);
+            }
+            if !this.have.is_empty() {
+                let n = this
+                    .have
+                    .len()
+                    .min(usize::try_from(this.remaining).unwrap_or(usize::MAX));
+                this.remaining -= n as u64;
+                let chunk = this.have.split_to(n).freeze();
+                if this.remaining == 0
+                    && let Some(s) = this.stream.take()
+                {
+                    this.pool.lock().unwrap_or_else(|p| p.into_inner()).push(s);
+                }
+                return Poll::Ready(Some(Ok(hyper::body::Frame::data(chunk))));
+            }
+            let Some(stream) = this.stream.as_mut() else {
+                return Poll::Ready(None);
+            };
+            let mut chunk = [0u8; 16 * 1024];
+            let mut rb = tokio::io::ReadBuf::new(&mut chunk);
+            match tokio::io::AsyncRead::poll_read(std::pin::Pin::new(stream), cx, &mut rb) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Err(_)) => return Poll::Ready(None),
+                Poll::Ready(Ok(())) if rb.filled().is_empty() => {
+                    this.stream = None;
+                    return Poll::Ready(None);
+                }
+                Poll::Ready(Ok(())) => this.have.extend_from_slice(rb.filled()),
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.remaining == 0
+    }
 }
 
 /// The response body; its connection goes back to the pool when it ends (as in the proxy).

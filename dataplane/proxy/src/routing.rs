@@ -1,12 +1,10 @@
 //! Tenant routing and cluster routing: thin glue between a request and the snapshot's tables.
 
-use bfe_config::host_table::{HostMatch, strip_port};
+use bfe_config::host::{HostBuf, MAX_HOST_LEN, normalize_host};
+use bfe_config::host_table::HostMatch;
 use bfe_config::{ClusterId, Snapshot};
 
 use crate::facts::ReqFacts;
-
-/// Longest host we route on; longer matches nothing (DNS names are ≤ 253 bytes).
-const MAX_HOST: usize = 255;
 
 pub fn find_tenant(snapshot: &Snapshot, facts: &ReqFacts<'_>) -> Option<HostMatch> {
     use bfe_config::cond::Facts as _;
@@ -19,17 +17,10 @@ pub fn find_tenant(snapshot: &Snapshot, facts: &ReqFacts<'_>) -> Option<HostMatc
 /// The cluster for the request in its tenant's route table.
 pub fn find_cluster(snapshot: &Snapshot, m: HostMatch, facts: &ReqFacts<'_>) -> Option<ClusterId> {
     use bfe_config::cond::Facts as _;
-    let host = strip_port(facts.host());
-    let host = host.strip_suffix('.').unwrap_or(host);
-    let mut buf = [0u8; MAX_HOST];
-    let lower = match buf.get_mut(..host.len()) {
-        Some(dst) => {
-            dst.copy_from_slice(host.as_bytes());
-            dst.make_ascii_lowercase();
-            std::str::from_utf8(dst).unwrap_or("")
-        }
-        None => "",
-    };
+    // The host table's normal form (no port, no trailing dot, lower case); a host too long
+    // to be one matches no host-specific rule.
+    let mut buf: HostBuf = [0; MAX_HOST_LEN];
+    let lower = normalize_host(facts.host(), &mut buf).unwrap_or("");
     snapshot
         .tenant(m.tenant)
         .routes

@@ -30,7 +30,12 @@ pub fn hash_key(key: &HashKey, req: &Parts, client_ip: IpAddr) -> Option<u64> {
                 }),
         }
     };
-    let ip = || murmur(client_ip.to_string().as_bytes());
+    let ip = || {
+        murmur(crate::http::headers::ip_text(
+            client_ip,
+            &mut [0; crate::http::headers::IP_TEXT_MAX],
+        ))
+    };
     match key {
         HashKey::ClientIp => Some(ip()),
         HashKey::ClientId(src) => id(src),

@@ -113,16 +113,24 @@ impl View {
             Balance::Wlc => {
                 // Fewest in flight per unit of weight; smooth WRR breaks ties. Loads are read
                 // once: other requests change them while we decide.
-                let loads: Vec<Option<(u64, u64)>> = (0..backends.len())
-                    .map(|i| {
-                        eligible(i).then(|| {
-                            (
-                                u64::from(sv.states[i].active()),
-                                u64::from(weight(i).max(1)),
-                            )
-                        })
-                    })
-                    .collect();
+                // On the stack for typical sub-clusters: no allocation per pick.
+                let mut inline = [None; 32];
+                let mut heap;
+                let loads: &mut [Option<(u64, u64)>] = if backends.len() <= inline.len() {
+                    &mut inline[..backends.len()]
+                } else {
+                    heap = vec![None; backends.len()];
+                    &mut heap
+                };
+                for (i, load) in loads.iter_mut().enumerate() {
+                    *load = eligible(i).then(|| {
+                        (
+                            u64::from(sv.states[i].active()),
+                            u64::from(weight(i).max(1)),
+                        )
+                    });
+                }
+                let loads = &*loads;
                 let (lb, wb) = loads
                     .iter()
                     .flatten()

@@ -36,6 +36,8 @@ pub struct Session {
     pub trusted: AtomicBool,
     /// What the TLS handshake established (set once, before HandleHandshake).
     pub tls: OnceLock<TlsInfo>,
+    /// X-Forwarded-For / -Port values of this connection, rendered once.
+    pub forwarded: crate::http::headers::PeerValues,
 }
 
 /// One request, from its head being read to its last response byte.
@@ -101,6 +103,7 @@ impl Session {
             bytes_out: AtomicU64::new(0),
             trusted: AtomicBool::new(false),
             tls: OnceLock::new(),
+            forwarded: crate::http::headers::PeerValues::new(peer.ip(), local.port()),
         }
     }
 

@@ -160,10 +160,9 @@ impl Engine {
             &mut parts.headers,
             &Forwarded {
                 client_ip: ctx.client_ip,
-                peer_ip: ctx.session.peer.ip(),
+                peer: &ctx.session.forwarded,
                 secure: ctx.session.secure,
                 host: ctx.host.as_ref(),
-                local_port: ctx.session.local.port(),
             },
         );
         ctx = match self.request_phase(RequestPhase::AfterLocation, ctx, parts, outcome) {
@@ -193,8 +192,15 @@ impl Engine {
             outcome.clone(),
         );
         // What balancing needs from the client's head, read before the head moves on.
-        let hash =
-            balance::hash_key(&cluster.hash, parts, ctx.client_ip).unwrap_or_else(rand::random);
+        // Only a choice between sub-clusters (or a blackhole) and sticky balancing use it.
+        let hashed = cluster.sub_clusters.len() > 1
+            || cluster.blackhole_weight > 0
+            || cluster.balance == bfe_config::cluster::Balance::Sticky;
+        let hash = if hashed {
+            balance::hash_key(&cluster.hash, parts, ctx.client_ip).unwrap_or_else(rand::random)
+        } else {
+            0
+        };
         let replay = cluster.retry.level == RetryLevel::Idempotent && replayable(parts);
         // Only HandleReadResponse filters read the request headers after this point; without
         // any, they move to the backend request instead of being copied.
