@@ -23,10 +23,36 @@ impl EncodeLabelValue for Name {
 }
 
 impl Name {
+    /// The same name object (a pointer comparison): names come from the snapshot.
+    fn same(&self, other: &Name) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+
     fn or_dash(name: Option<&Arc<str>>) -> Self {
         static DASH: std::sync::LazyLock<Arc<str>> = std::sync::LazyLock::new(|| Arc::from("-"));
         Name(name.unwrap_or(&DASH).clone())
     }
+}
+
+/// A connection's cached metric handles (see [`Metrics::request_finished`]).
+#[derive(Default)]
+pub struct HandleCache(std::sync::Mutex<Option<Handles>>);
+
+impl std::fmt::Debug for HandleCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HandleCache")
+    }
+}
+
+/// The counters and histograms one (tenant, cluster, backend, status class) feeds. Handles
+/// share their values with the registered families.
+struct Handles {
+    tenant: Name,
+    cluster: Name,
+    status_class: &'static str,
+    requests: Counter,
+    latency: Histogram,
+    backend: Option<(Name, Counter, Histogram)>,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -235,31 +261,41 @@ impl Metrics {
     pub fn request_finished(&self, ctx: &RequestCtx) {
         let snapshot = &ctx.active.snapshot;
         let tenant = Name::or_dash(ctx.tenant.map(|t| &snapshot.tenant(t).name));
+        let cluster = Name::or_dash(ctx.cluster.map(|c| &snapshot.cluster(c).name));
+        let backend = ctx.backend.as_ref().map(|b| Name(b.addr.clone()));
         let status_class = ctx.status_class();
-        self.requests
-            .get_or_create(&RequestLabels {
-                tenant: tenant.clone(),
-                cluster: Name::or_dash(ctx.cluster.map(|c| &snapshot.cluster(c).name)),
-                status_class,
-            })
-            .inc();
-        self.latency
-            .get_or_create(&TenantLabels { tenant })
-            .observe(ctx.started.elapsed().as_secs_f64());
-        if let Some(b) = &ctx.backend {
-            let backend = Name(b.addr.clone());
-            self.backend_requests
-                .get_or_create(&BackendStatusLabels {
-                    backend: backend.clone(),
-                    status_class,
-                })
-                .inc();
-            if let Some(at) = ctx.backend_header_at {
-                self.backend_latency
-                    .get_or_create(&BackendLabels { backend })
-                    .observe(at.duration_since(ctx.started).as_secs_f64());
+        // Requests of one connection mostly share tenant, cluster, backend and class: reuse the
+        // handles found last time instead of hashing the label sets again.
+        let mut cache = ctx
+            .session
+            .metric_handles
+            .0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let hit = cache.as_ref().is_some_and(|h| {
+            h.status_class == status_class
+                && h.tenant.same(&tenant)
+                && h.cluster.same(&cluster)
+                && match (&h.backend, &backend) {
+                    (Some((a, _, _)), Some(b)) => a.same(b),
+                    (None, None) => true,
+                    _ => false,
+                }
+        });
+        if !hit {
+            *cache = Some(self.handles(tenant, cluster, backend, status_class));
+        }
+        if let Some(h) = cache.as_ref() {
+            h.requests.inc();
+            h.latency.observe(ctx.started.elapsed().as_secs_f64());
+            if let Some((_, requests, latency)) = &h.backend {
+                requests.inc();
+                if let Some(at) = ctx.backend_header_at {
+                    latency.observe(at.duration_since(ctx.started).as_secs_f64());
+                }
             }
         }
+        drop(cache);
         for (module, action) in &ctx.actions {
             self.actions
                 .get_or_create(&ActionLabels { module, action })
@@ -269,6 +305,51 @@ impl Metrics {
             self.errors
                 .get_or_create(&ErrorLabels { code: e.code() })
                 .inc();
+        }
+    }
+
+    fn handles(
+        &self,
+        tenant: Name,
+        cluster: Name,
+        backend: Option<Name>,
+        status_class: &'static str,
+    ) -> Handles {
+        let requests = self
+            .requests
+            .get_or_create(&RequestLabels {
+                tenant: tenant.clone(),
+                cluster: cluster.clone(),
+                status_class,
+            })
+            .clone();
+        let latency = self
+            .latency
+            .get_or_create(&TenantLabels {
+                tenant: tenant.clone(),
+            })
+            .clone();
+        let backend = backend.map(|b| {
+            let requests = self
+                .backend_requests
+                .get_or_create(&BackendStatusLabels {
+                    backend: b.clone(),
+                    status_class,
+                })
+                .clone();
+            let latency = self
+                .backend_latency
+                .get_or_create(&BackendLabels { backend: b.clone() })
+                .clone();
+            (b, requests, latency)
+        });
+        Handles {
+            tenant,
+            cluster,
+            status_class,
+            requests,
+            latency,
+            backend,
         }
     }
 

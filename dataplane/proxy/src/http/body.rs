@@ -41,7 +41,8 @@ pin_project! {
         #[pin]
         inner: Incoming,
         timeout: Duration,
-        sleep: Pin<Box<Sleep>>,
+        // Made on the first wait: most bodies are empty or arrive with the head.
+        sleep: Option<Pin<Box<Sleep>>>,
         armed: bool,
         limit: Option<u64>,
         outcome: Arc<BodyOutcome>,
@@ -92,7 +93,7 @@ impl ClientBody {
         Self {
             inner,
             timeout,
-            sleep: Box::pin(tokio::time::sleep(timeout)),
+            sleep: None,
             armed: false,
             limit,
             outcome,
@@ -141,10 +142,16 @@ impl Body for ClientBody {
             }
             Poll::Pending => {
                 if !*this.armed {
-                    this.sleep.as_mut().reset(Instant::now() + *this.timeout);
+                    let deadline = Instant::now() + *this.timeout;
+                    match this.sleep.as_mut() {
+                        Some(sleep) => sleep.as_mut().reset(deadline),
+                        None => *this.sleep = Some(Box::pin(tokio::time::sleep_until(deadline))),
+                    }
                     *this.armed = true;
                 }
-                ready!(this.sleep.as_mut().poll(cx));
+                if let Some(sleep) = this.sleep.as_mut() {
+                    ready!(sleep.as_mut().poll(cx));
+                }
                 Poll::Ready(Some(Err(this.outcome.fail(TIMEOUT))))
             }
         }

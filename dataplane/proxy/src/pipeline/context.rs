@@ -38,6 +38,8 @@ pub struct Session {
     pub tls: OnceLock<TlsInfo>,
     /// X-Forwarded-For / -Port values of this connection, rendered once.
     pub forwarded: crate::http::headers::PeerValues,
+    /// The metric handles its last request used.
+    pub metric_handles: crate::metrics::HandleCache,
 }
 
 /// One request, from its head being read to its last response byte.
@@ -104,6 +106,7 @@ impl Session {
             trusted: AtomicBool::new(false),
             tls: OnceLock::new(),
             forwarded: crate::http::headers::PeerValues::new(peer.ip(), local.port()),
+            metric_handles: crate::metrics::HandleCache::default(),
         }
     }
 
