@@ -282,20 +282,24 @@ start_proxy() { # proxy [ours-config]
 ticks() { # utime+stime of a process, all threads
   local s; read -r s < "/proc/$1/stat"; s=${s##*) }; set -- $s; echo $(( ${12} + ${13} ))
 }
+uticks() { # utime only: user-space CPU
+  local s; read -r s < "/proc/$1/stat"; s=${s##*) }; set -- $s; echo "${12}"
+}
 status_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 
 # ------------------------------------------------------------------- tests ---
-# record run scenario proxy rps p50_ms p99_ms proxy_us origin_us errors extra
-record() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >> "$RAW"; }
+# record run scenario proxy rps p50_ms p99_ms proxy_us origin_us errors extra [proxy_user_us]
+record() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" "$6" "$7" "$8" "$9" "${10}" "${11:-nan}" >> "$RAW"; }
 
-# measure proxy out cmd...: runs the load on LOAD_CPU; sets D_PROXY/D_ORIGIN (ticks), WALL
+# measure proxy out cmd...: runs the load on LOAD_CPU; sets D_PROXY/D_ORIGIN (ticks),
+# D_USER (the proxy's user-space ticks), WALL
 measure() {
   local p=$1 out=$2; shift 2
-  local pp=${PID[$p]} op=${PID[origin]} p0 o0 t0 t1
-  p0=$(ticks "$pp"); o0=$(ticks "$op"); t0=$(date +%s.%N)
+  local pp=${PID[$p]} op=${PID[origin]} p0 o0 u0 t0 t1
+  p0=$(ticks "$pp"); o0=$(ticks "$op"); u0=$(uticks "$pp"); t0=$(date +%s.%N)
   taskset -c "$LOAD_CPU" timeout $((DURATION + 30)) "$@" > "$out" 2>&1 || log "load command failed: $* (see $out)"
   t1=$(date +%s.%N)
-  D_PROXY=$(( $(ticks "$pp") - p0 )); D_ORIGIN=$(( $(ticks "$op") - o0 ))
+  D_PROXY=$(( $(ticks "$pp") - p0 )); D_ORIGIN=$(( $(ticks "$op") - o0 )); D_USER=$(( $(uticks "$pp") - u0 ))
   WALL=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
 }
 
@@ -320,7 +324,7 @@ wrk_test() {
   p50=$(to_ms "$(awk '$1 == "50%" { print $2; exit }' "$out")")
   p99=$(to_ms "$(awk '$1 == "99%" { print $2; exit }' "$out")")
   err=$(awk '/Socket errors:/ { gsub(/,/, ""); s += $4 + $6 + $8 + $10 } /Non-2xx/ { s += $NF } END { print s + 0 }' "$out")
-  record "$run" "$sc" "$p" "${rps:-0}" "$p50" "$p99" "$(us_per "$D_PROXY" "$n")" "$(us_per "$D_ORIGIN" "$n")" "$err" ""
+  record "$run" "$sc" "$p" "${rps:-0}" "$p50" "$p99" "$(us_per "$D_PROXY" "$n")" "$(us_per "$D_ORIGIN" "$n")" "$err" "" "$(us_per "$D_USER" "$n")"
 }
 
 # h2load_test run scenario proxy url args...: percentiles from h2load's per-request log
@@ -341,7 +345,7 @@ h2load_test() {
   # CPU is measured over the whole h2load run, warm-up included: count those requests too.
   local all; all=$(awk -F'\t' 'END { print NR }' "$lf" 2>/dev/null); all=${all:-$ok}
   [ "$all" -gt "$ok" ] 2>/dev/null || all=$ok
-  record "$run" "$sc" "$p" "${rps:-0}" ${pct% *} ${pct#* } "$(us_per "$D_PROXY" "$all")" "$(us_per "$D_ORIGIN" "$all")" "${fail:-0}" ""
+  record "$run" "$sc" "$p" "${rps:-0}" ${pct% *} ${pct#* } "$(us_per "$D_PROXY" "$all")" "$(us_per "$D_ORIGIN" "$all")" "${fail:-0}" "" "$(us_per "$D_USER" "$all")"
 }
 
 # Opens IDLE_CONNS keep-alive connections, one request each, then holds them; prints the
@@ -443,8 +447,8 @@ order = ["h1-13B", "h1-4KiB", "h1-64KiB", "h1-newconn-13B", "h2c-4KiB", "fixed-2
 proxies = ["ours", "nginx", "haproxy", "floor"]
 print(f"\n### Ours vs nginx and HAProxy: median of {runs} run(s), {dur} s per test, proxy on 1 CPU\n")
 print("floor = hyper's server and client alone (no pipeline), the stack ours is built on.\n")
-print("| scenario | rank | proxy | req/s | p50 ms | p99 ms | proxy µs CPU/req | ÷ origin CPU | ÷ nginx CPU/req | ÷ HAProxy CPU/req | ÷ floor CPU/req | errors |")
-print("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+print("| scenario | rank | proxy | req/s | p50 ms | p99 ms | proxy µs CPU/req | of which user | ÷ origin CPU | ÷ nginx CPU/req | ÷ HAProxy CPU/req | ÷ floor CPU/req | errors |")
+print("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for sc in order:
     m = {}
     for p in proxies:
@@ -453,13 +457,13 @@ for sc in order:
             continue
         us, ous = med([x[3] for x in v]), med([x[4] for x in v])
         m[p] = dict(rps=med([x[0] for x in v]), p50=med([x[1] for x in v]), p99=med([x[2] for x in v]),
-                    us=us, ratio=med([float(x[3]) / float(x[4]) for x in v if x[4] not in ("nan", "0.00") and x[3] != "nan"]),
+                    us=us, user=med([x[7] for x in v if len(x) > 7]), ratio=med([float(x[3]) / float(x[4]) for x in v if x[4] not in ("nan", "0.00") and x[3] != "nan"]),
                     err=sum(int(float(x[5])) for x in v))
     ranked = sorted(m, key=lambda p: m[p]["us"] if m[p]["us"] is not None else 1e9)
     for i, p in enumerate(ranked, 1):
         d = m[p]
         vs = lambda q: f(d["us"] / m[q]["us"], 2) if q in m and d["us"] and m[q]["us"] else "-"
-        print(f"| {sc} | {i} | {p} | {f(d['rps'], 0)} | {f(d['p50'], 2)} | {f(d['p99'], 2)} | {f(d['us'])} | "
+        print(f"| {sc} | {i} | {p} | {f(d['rps'], 0)} | {f(d['p50'], 2)} | {f(d['p99'], 2)} | {f(d['us'])} | {f(d['user'])} | "
               f"{f(d['ratio'], 2)} | {vs('nginx')} | {vs('haproxy')} | {vs('floor')} | {d['err']} |")
 for sc, label, unit in [("peak-rss", "peak RSS (VmHWM) after the load tests", "MiB"),
                         ("idle-", "RSS growth per idle keep-alive connection (held after one request each)", "KiB"),
