@@ -424,7 +424,8 @@ ours_tests() {
   kill "$SWAPPER" 2>/dev/null || true; wait "$SWAPPER" 2>/dev/null || true; SWAPPER=
   g1=$(curl -s "http://127.0.0.1:$OURS_ADMIN/metrics" | awk '$1 == "bfe_config_generation" { print $2 }')
   log "configs installed during the swap test: $((g1 - g0))"
-  sed -i '$ s/\t$/\t'"$((g1 - g0))"' swaps/' "$RAW"
+  # The note goes in the 10th field of the test's (last) record; the 11th is user CPU.
+  sed -i '$ s/\t\t\([^\t]*\)$/\t'"$((g1 - g0))"' swaps\t\1/' "$RAW"
   stop ours
 }
 
