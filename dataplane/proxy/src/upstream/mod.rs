@@ -89,7 +89,10 @@ impl Upstreams {
                 Err(TrySend::Failed(e)) => return Err(AttemptError::Sent(e)),
             }
         }
-        let sender = match self.connect(&key, cluster).await {
+        // Boxed: connecting (TCP, TLS, the HTTP/2 handshake) is the cold path, and inline its
+        // state would size every request's future, which hyper keeps per connection (HTTP/1)
+        // or per stream (HTTP/2).
+        let sender = match Box::pin(self.connect(&key, cluster)).await {
             Ok(s) => s,
             Err(e) => return Err(AttemptError::NotSent(e, req)),
         };
