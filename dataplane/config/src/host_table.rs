@@ -1,9 +1,9 @@
 //! Host → tenant lookup (BFE's host table): exact names, then `*.` wildcards matching one or
 //! more extra labels (most specific wins), then the VIP table, then the default tenant.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
 
+use crate::FastMap;
 use crate::host::{HostBuf, MAX_HOST_LEN, normalize_host};
 use crate::snapshot::TenantId;
 
@@ -20,10 +20,10 @@ pub struct HostMatch {
 
 #[derive(Debug, Default)]
 pub struct HostTable {
-    exact: HashMap<Box<str>, HostMatch>,
+    exact: FastMap<Box<str>, HostMatch>,
     /// `*.example.com` stored under `example.com`.
-    wildcard: HashMap<Box<str>, HostMatch>,
-    vips: HashMap<IpAddr, TenantId>,
+    wildcard: FastMap<Box<str>, HostMatch>,
+    vips: FastMap<IpAddr, TenantId>,
     default: Option<TenantId>,
 }
 

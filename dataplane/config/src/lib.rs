@@ -18,6 +18,11 @@ pub mod snapshot;
 pub mod tls;
 
 pub use compile::compile;
+
+/// The hash map of the per-request lookup tables (hosts, routes, the backend pool). Their keys
+/// come from the config, so flooding them with colliding keys is not open to clients, and a
+/// lookup costs a fraction of SipHash's (foldhash is also what hashbrown uses by default).
+pub type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 pub use error::{FieldPath, Violation, Violations};
 pub use raw::RawSnapshot;
 pub use snapshot::{ClusterId, Snapshot, Tenant, TenantId};

@@ -8,8 +8,7 @@
 //! in rule order, so it evaluates exactly the rules a linear scan would evaluate, minus rules
 //! that cannot match this host: same answer, cost independent of other hosts' rules.
 
-use std::collections::HashMap;
-
+use crate::FastMap;
 use crate::cond::{self, Condition, Facts};
 use crate::host::{HostBuf, MAX_HOST_LEN};
 use crate::snapshot::ClusterId;
@@ -30,7 +29,7 @@ pub struct RouteTable {
     advanced: Vec<AdvancedRule>,
     /// Rule indices (ascending) by host key, for rules whose condition can only be true for
     /// listed hosts ([`Condition::required_hosts`]); a rule appears under each of its hosts.
-    by_host: HashMap<Box<str>, Vec<u32>>,
+    by_host: FastMap<Box<str>, Vec<u32>>,
     /// Rule indices (ascending) of the rules that may match any host.
     unindexed: Vec<u32>,
 }
@@ -49,17 +48,17 @@ pub struct AdvancedRule {
 
 #[derive(Debug, Default)]
 pub(crate) struct BasicRules {
-    exact: HashMap<Box<str>, PathTree>,
+    exact: FastMap<Box<str>, PathTree>,
     /// `*.example.com` stored under `example.com`; matches exactly one extra label (BFE).
-    wildcard: HashMap<Box<str>, PathTree>,
+    wildcard: FastMap<Box<str>, PathTree>,
     any: Option<PathTree>,
 }
 
 #[derive(Debug, Default)]
 struct PathTree {
-    exact: HashMap<Box<str>, BasicTarget>,
+    exact: FastMap<Box<str>, BasicTarget>,
     /// `/a/b*` stored under `/a/b`; `/*` and `*` stored under ``.
-    prefix: HashMap<Box<str>, BasicTarget>,
+    prefix: FastMap<Box<str>, BasicTarget>,
 }
 
 // === impl RouteTable ===

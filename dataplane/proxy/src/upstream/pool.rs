@@ -1,10 +1,10 @@
 //! Idle backend connections, keyed by backend address and protocol. Lives beside the snapshot
 //! and survives config swaps: a swap does not cost a reconnect.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use bfe_config::FastMap;
 use bfe_config::cluster::BackendProtocol;
 use hyper::client::conn::{http1, http2};
 
@@ -32,8 +32,8 @@ struct Idle {
 
 #[derive(Default)]
 pub struct Pool {
-    h1: Mutex<HashMap<PoolKey, Vec<Idle>>>,
-    h2: Mutex<HashMap<PoolKey, http2::SendRequest<ReqBody>>>,
+    h1: Mutex<FastMap<PoolKey, Vec<Idle>>>,
+    h2: Mutex<FastMap<PoolKey, http2::SendRequest<ReqBody>>>,
 }
 
 // === impl Pool ===
