@@ -30,7 +30,8 @@ type Pool = Arc<Mutex<Vec<client::SendRequest<Incoming>>>>;
 type RawPool = Arc<Mutex<Vec<TcpStream>>>;
 
 fn main() -> std::io::Result<()> {
-    let mut args = std::env::args().skip(1);
+    let mut args = std::env::args();
+    args.next(); // the program name
     let listen = args.next().unwrap_or_else(|| "127.0.0.1:19104".into());
     let upstream = args.next().unwrap_or_else(|| "127.0.0.1:19080".into());
     let inline = args.next().is_some_and(|a| a == "inline");

@@ -12,9 +12,22 @@ pub enum GslbChoice {
     Blackhole,
 }
 
+/// The request's balancing hash: the GSLB key when the cluster has a choice the key decides
+/// (several sub-clusters, a blackhole share, or sticky balancing), otherwise 0 without reading
+/// the request. A missing key source spreads the request at random, as BFE does.
+pub fn request_hash(cluster: &Cluster, req: &Parts, client_ip: IpAddr) -> u64 {
+    let used = cluster.sub_clusters.len() > 1
+        || cluster.blackhole_weight > 0
+        || cluster.balance == bfe_config::cluster::Balance::Sticky;
+    if !used {
+        return 0;
+    }
+    hash_key(&cluster.hash, req, client_ip).unwrap_or_else(rand::random)
+}
+
 /// The value GSLB hashes for this request, per the cluster's hash strategy; `None` when the
-/// strategy's source is missing (the caller spreads such requests at random, as BFE does).
-pub fn hash_key(key: &HashKey, req: &Parts, client_ip: IpAddr) -> Option<u64> {
+/// strategy's source is missing.
+fn hash_key(key: &HashKey, req: &Parts, client_ip: IpAddr) -> Option<u64> {
     let id = |src: &ClientIdSource| -> Option<u64> {
         match src {
             ClientIdSource::Header(h) => req.headers.get(h).map(|v| murmur(v.as_bytes())),

@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex};
 use bfe_config::Snapshot;
 use bfe_config::cluster::{Backend, Balance, Cluster};
 
-pub use gslb::{GslbChoice, choose, hash_key};
+pub use gslb::{GslbChoice, choose, request_hash};
 
 use crate::health::{BackendState, Health};
 

@@ -26,6 +26,9 @@ static HOP_BY_HOP: [&HeaderName; 8] = [
     &header::UPGRADE,
 ];
 
+/// Where Connection sits in [`HOP_BY_HOP`].
+const CONNECTION_AT: usize = 0;
+
 /// Removes hop-by-hop headers, including those the Connection header names. `TE: trailers` is
 /// kept on requests: gRPC needs it end to end.
 pub fn strip_hop_by_hop(headers: &mut HeaderMap, is_request: bool) {
@@ -45,7 +48,7 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap, is_request: bool) {
     }
     // Connection may name further headers to drop (`close` and `keep-alive` are the usual
     // tokens, and no header or one removed below anyway).
-    if present[0] {
+    if present[CONNECTION_AT] {
         let named: Vec<HeaderName> = headers
             .get_all(header::CONNECTION)
             .iter()
@@ -184,6 +187,7 @@ mod tests {
         h.insert(header::TE, HeaderValue::from_static("gzip, trailers"));
         h.insert(header::UPGRADE, HeaderValue::from_static("h2c"));
         h.insert("x-keep", HeaderValue::from_static("1"));
+        assert_eq!(*HOP_BY_HOP[CONNECTION_AT], header::CONNECTION);
         strip_hop_by_hop(&mut h, true);
         assert_eq!(h.len(), 2, "{h:?}");
         assert_eq!(h.get(header::TE).unwrap(), "trailers");

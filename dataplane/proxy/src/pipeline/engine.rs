@@ -192,15 +192,7 @@ impl Engine {
             outcome.clone(),
         );
         // What balancing needs from the client's head, read before the head moves on.
-        // Only a choice between sub-clusters (or a blackhole) and sticky balancing use it.
-        let hashed = cluster.sub_clusters.len() > 1
-            || cluster.blackhole_weight > 0
-            || cluster.balance == bfe_config::cluster::Balance::Sticky;
-        let hash = if hashed {
-            balance::hash_key(&cluster.hash, parts, ctx.client_ip).unwrap_or_else(rand::random)
-        } else {
-            0
-        };
+        let hash = balance::request_hash(&cluster, parts, ctx.client_ip);
         let replay = cluster.retry.level == RetryLevel::Idempotent && replayable(parts);
         // Only HandleReadResponse filters read the request headers after this point; without
         // any, they move to the backend request instead of being copied.
