@@ -76,9 +76,12 @@ impl HostTable {
         if let Some(m) = self.exact.get(lower) {
             return Some(*m);
         }
+        if self.wildcard.is_empty() {
+            return None;
+        }
         // Walk suffixes from the longest: for a.b.c try b.c, then c.
         let mut rest = lower;
-        while let Some(dot) = rest.find('.') {
+        while let Some(dot) = rest.bytes().position(|b| b == b'.') {
             rest = &rest[dot + 1..];
             if let Some(m) = self.wildcard.get(rest) {
                 return Some(*m);

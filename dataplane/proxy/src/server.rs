@@ -293,7 +293,10 @@ async fn serve_http<I>(
 {
     let svc = {
         let (engine, session) = (engine.clone(), session.clone());
-        service_fn(move |req| engine.clone().serve(req, session.clone(), timers.clone()))
+        // Boxed: hyper moves an HTTP/2 stream's service future several times on its way into
+        // the stream's task, and keeps an HTTP/1 connection's slot for it allocated while the
+        // connection idles; boxed, a move is a pointer and an idle slot 16 bytes, not ~2 KiB.
+        service_fn(move |req| Box::pin(engine.clone().serve(req, session.clone(), timers.clone())))
     };
     let conn = builder.serve_connection_with_upgrades(TokioIo::new(io), svc);
     tokio::pin!(conn);

@@ -9,6 +9,7 @@ use std::time::Instant;
 use bfe_config::cluster::Backend;
 use bfe_config::{ClusterId, TenantId};
 use http::{HeaderValue, Method, Uri, Version};
+use smallvec::SmallVec;
 
 use crate::error::ProxyError;
 use crate::health::ActiveGuard;
@@ -82,7 +83,7 @@ pub struct RequestCtx {
     /// What modules did to this request, for the access log and metrics (module, action).
     pub actions: Vec<(&'static str, &'static str)>,
     /// Backends tried, in order (the access log's attempt list).
-    pub tried: Vec<Arc<str>>,
+    pub tried: SmallVec<[Arc<str>; 2]>,
     /// Keeps the chosen backend's in-flight count while its response streams.
     pub backend_load: Option<ActiveGuard>,
     /// The `Upgrade` protocol asked for (HTTP/1.1 WebSocket), forwarded to HTTP/1 backends.
@@ -156,7 +157,7 @@ impl RequestCtx {
             tags: Vec::new(),
             context: Vec::new(),
             actions: Vec::new(),
-            tried: Vec::new(),
+            tried: SmallVec::new(),
             backend_load: None,
             upgrade: None,
         }

@@ -11,7 +11,9 @@ use http::header::{CONNECTION, CONTENT_LENGTH, HOST};
 use http::{HeaderValue, Request, Response, StatusCode, Uri, Version, request, response};
 use http_body::{Body, Frame, SizeHint};
 use hyper::body::Incoming;
+use smallvec::SmallVec;
 
+use super::chain::Chains;
 use super::context::{RequestCtx, Session};
 use super::decision::{ForwardDecision, LocalResponse, RequestDecision, ResponseDecision};
 use super::phase::RequestPhase;
@@ -78,23 +80,28 @@ enum Outcome {
 
 impl Engine {
     /// Serves one request. `Err` closes the connection without a response.
-    pub async fn serve(
+    // Not an `async fn`: its arguments would stay in the future beside what they become
+    // (`req` beside `parts`); hyper moves this future, so every byte of it costs.
+    pub fn serve(
         self: Arc<Self>,
         req: Request<Incoming>,
         session: Arc<Session>,
         timers: Arc<ConnTimers>,
-    ) -> Result<Response<ResponseBody>, CloseConnection> {
-        let _in_flight = timers.start_request();
+    ) -> impl Future<Output = Result<Response<ResponseBody>, CloseConnection>> + Send + 'static
+    {
+        let in_flight = timers.start_request();
         session
             .requests
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let active = self.live.current();
         let (mut parts, body) = req.into_parts();
-        let ctx = Box::new(RequestCtx::new(active, session, &parts));
-        let outcome = Arc::new(BodyOutcome::default());
-        match self.run(ctx, &mut parts, body, &timers, &outcome).await {
-            Outcome::Response(res) => Ok(res),
-            Outcome::Close => Err(CloseConnection),
+        let ctx = Box::new(RequestCtx::new(self.live.current(), session, &parts));
+        async move {
+            let _in_flight = in_flight;
+            let outcome = Arc::new(BodyOutcome::default());
+            match self.run(ctx, &mut parts, body, &timers, &outcome).await {
+                Outcome::Response(res) => Ok(res),
+                Outcome::Close => Err(CloseConnection),
+            }
         }
     }
 
@@ -197,12 +204,12 @@ impl Engine {
         // Only HandleReadResponse filters read the request headers after this point; without
         // any, they move to the backend request instead of being copied.
         let keep_headers = !chains.read_response.is_empty();
-        let upstream_req =
-            self.upstream_request(&ctx, parts, keep_headers, &cluster, ReqBody::Client(body));
+        let mut upstream_req =
+            Some(self.upstream_request(&ctx, parts, keep_headers, &cluster, ReqBody::Client(body)));
 
         // Balance → HandleForward → attempt, with retries.
         let res = match self
-            .forward(&mut ctx, &cluster, upstream_req, hash, replay, outcome)
+            .forward(&mut ctx, &cluster, &mut upstream_req, hash, replay, outcome)
             .await
         {
             Ok(res) => res,
@@ -312,11 +319,15 @@ impl Engine {
     /// (`retry.cross`); with `retry.level: idempotent`, a failed attempt of a body-less
     /// idempotent request is retried too. HandleForward runs before every attempt, and every
     /// outcome feeds the backend's passive health.
+    ///
+    /// `req` is the one place the request lives until hyper takes it, and where an attempt
+    /// that sent nothing puts it back: passed by value, each async frame on the way would
+    /// keep its own copy.
     async fn forward(
         &self,
         ctx: &mut RequestCtx,
         cluster: &Arc<Cluster>,
-        mut req: Request<ReqBody>,
+        req: &mut Option<Request<ReqBody>>,
         hash: u64,
         replayable: bool,
         upload: &BodyOutcome,
@@ -332,16 +343,12 @@ impl Engine {
             Some(GslbChoice::Blackhole) => return Err(ForwardError::Failed(ProxyError::Blackhole)),
             Some(GslbChoice::Sub(s)) => s,
         };
-        // A copy of the head to resend when a sent attempt may be retried.
-        let replay = replayable.then(|| {
-            (
-                req.method().clone(),
-                req.uri().clone(),
-                req.version(),
-                req.headers().clone(),
-            )
-        });
-        let mut tried_subs = vec![sub];
+        // A copy of the head to resend when a sent attempt may be retried (boxed: rare).
+        let replay = replayable
+            .then(|| req.as_ref().map(|r| Box::new(ReplayHead::of(r))))
+            .flatten();
+        let mut tried_subs: SmallVec<[usize; 4]> = SmallVec::new();
+        tried_subs.push(sub);
         let mut in_sub_left = cluster.retry.max;
         let mut cross_left = cluster.retry.cross;
         let mut last_err = ProxyError::NoBackend;
@@ -364,14 +371,13 @@ impl Engine {
             ctx.sub_cluster = cluster.sub_clusters.get(sub).map(|s| s.name.clone());
             ctx.backend = Some(pick.backend.clone());
             ctx.tried.push(pick.backend.addr.clone());
-            let (mut p, b) = req.into_parts();
-            if let ForwardDecision::Finish(local) = active.chains.run_forward(ctx, &mut p) {
+            if let ForwardDecision::Finish(local) = run_forward(&active.chains, ctx, req) {
                 return Err(ForwardError::Finished(local));
             }
             let load = pick.state.start();
             let result = self
                 .upstreams
-                .send(&pick.backend, cluster, Request::from_parts(p, b), upload)
+                .send(&pick.backend, cluster, req, upload)
                 .await;
             let health = self.live.health();
             let err = match result {
@@ -389,10 +395,8 @@ impl Engine {
                     ctx.backend_load = Some(load);
                     return Ok(res);
                 }
-                Err(AttemptError::NotSent(err, r)) => {
-                    req = r;
-                    err
-                }
+                // The request is back in `req`, untouched.
+                Err(AttemptError::NotSent(err)) => err,
                 Err(AttemptError::Sent(err)) => {
                     // A client-side failure (slow or broken upload) says nothing about the backend.
                     if upload.error().is_some() {
@@ -400,12 +404,8 @@ impl Engine {
                     }
                     health.report(&pick.state, &cluster.health, Health::Failure);
                     match &replay {
-                        Some((method, uri, version, headers)) => {
-                            req = Request::new(ReqBody::Empty);
-                            *req.method_mut() = method.clone();
-                            *req.uri_mut() = uri.clone();
-                            *req.version_mut() = *version;
-                            *req.headers_mut() = headers.clone();
+                        Some(head) => {
+                            *req = Some(head.request());
                             err
                         }
                         None => return Err(ForwardError::Failed(err)),
@@ -609,6 +609,50 @@ fn next_sub(
                 && cluster.sub_clusters[i].weight > 0
                 && view.has_candidates(cidx, cluster, i, tried)
         })
+}
+
+/// HandleForward on the request in its slot. A sync function, so the head taken apart here
+/// is not kept in the forwarding future.
+fn run_forward(
+    chains: &Chains,
+    ctx: &mut RequestCtx,
+    req: &mut Option<Request<ReqBody>>,
+) -> ForwardDecision {
+    let Some(r) = req.take() else {
+        return ForwardDecision::Continue;
+    };
+    let (mut p, b) = r.into_parts();
+    let decision = chains.run_forward(ctx, &mut p);
+    *req = Some(Request::from_parts(p, b));
+    decision
+}
+
+/// What a retry of a sent, replayable (body-less) request sends again.
+struct ReplayHead {
+    method: http::Method,
+    uri: Uri,
+    version: Version,
+    headers: http::HeaderMap,
+}
+
+impl ReplayHead {
+    fn of(req: &Request<ReqBody>) -> Self {
+        Self {
+            method: req.method().clone(),
+            uri: req.uri().clone(),
+            version: req.version(),
+            headers: req.headers().clone(),
+        }
+    }
+
+    fn request(&self) -> Request<ReqBody> {
+        let mut req = Request::new(ReqBody::Empty);
+        *req.method_mut() = self.method.clone();
+        *req.uri_mut() = self.uri.clone();
+        *req.version_mut() = self.version;
+        *req.headers_mut() = self.headers.clone();
+        req
+    }
 }
 
 /// The path and query of `uri` as a URI of its own, sharing its bytes (no copy).

@@ -31,18 +31,17 @@ pub struct Upstreams {
 }
 
 /// How an attempt failed.
-// The request rides along by value so a retry reuses it; boxing would cost an allocation.
-#[allow(clippy::large_enum_variant)]
 pub enum AttemptError {
-    /// Nothing reached the backend: the request comes back untouched and may be retried.
-    NotSent(ProxyError, Request<ReqBody>),
+    /// Nothing reached the backend: the request is back in its slot, untouched, and may be
+    /// retried.
+    NotSent(ProxyError),
     /// The request reached the backend (at least in part).
     Sent(ProxyError),
 }
 
-#[allow(clippy::large_enum_variant)] // as AttemptError
 enum TrySend {
-    Returned(Request<ReqBody>),
+    /// The connection could not take the request; it is back in its slot.
+    Returned,
     Failed(ProxyError),
 }
 
@@ -66,12 +65,13 @@ impl Upstreams {
         &self.pool
     }
 
-    /// Sends `req` to `backend`, waiting at most the cluster's response-header timeout.
+    /// Sends the request in `req` to `backend`, waiting at most the cluster's response-header
+    /// timeout. The request leaves the slot when hyper takes it and comes back on `NotSent`.
     pub async fn send(
         &self,
         backend: &Backend,
         cluster: &Cluster,
-        req: Request<ReqBody>,
+        req: &mut Option<Request<ReqBody>>,
         upload: &BodyOutcome,
     ) -> Result<Response<UpstreamBody>, AttemptError> {
         let key = PoolKey {
@@ -79,13 +79,12 @@ impl Upstreams {
             protocol: cluster.protocol,
             tls: cluster.tls.as_ref().map(|t| t.id.clone()),
         };
-        let mut req = req;
         if let Some(sender) = self.pool.checkout(&key, cluster.pool.idle_timeout) {
             match self.try_send(sender, &key, cluster, req, upload).await {
                 Ok(res) => return Ok(res),
                 // The pooled connection died under us before the request left: not the
                 // backend's fault and not an attempt; use a fresh connection.
-                Err(TrySend::Returned(r)) => req = r,
+                Err(TrySend::Returned) => {}
                 Err(TrySend::Failed(e)) => return Err(AttemptError::Sent(e)),
             }
         }
@@ -94,11 +93,11 @@ impl Upstreams {
         // or per stream (HTTP/2).
         let sender = match Box::pin(self.connect(&key, cluster)).await {
             Ok(s) => s,
-            Err(e) => return Err(AttemptError::NotSent(e, req)),
+            Err(e) => return Err(AttemptError::NotSent(e)),
         };
         match self.try_send(sender, &key, cluster, req, upload).await {
             Ok(res) => Ok(res),
-            Err(TrySend::Returned(r)) => Err(AttemptError::NotSent(ProxyError::BackendProtocol, r)),
+            Err(TrySend::Returned) => Err(AttemptError::NotSent(ProxyError::BackendProtocol)),
             Err(TrySend::Failed(e)) => Err(AttemptError::Sent(e)),
         }
     }
@@ -185,22 +184,27 @@ impl Upstreams {
         sender: Sender,
         key: &PoolKey,
         cluster: &Cluster,
-        req: Request<ReqBody>,
+        req: &mut Option<Request<ReqBody>>,
         upload: &BodyOutcome,
     ) -> Result<Response<UpstreamBody>, TrySend> {
         let timeout = cluster.timeouts.response_header;
         match sender {
             Sender::H1(mut sender) => {
                 if sender.ready().await.is_err() {
-                    return Err(TrySend::Returned(req));
+                    return Err(TrySend::Returned);
                 }
-                let res = match response_deadline(timeout, upload, sender.try_send_request(req))
-                    .await
+                let Some(r) = req.take() else {
+                    return Err(TrySend::Failed(EMPTY_SLOT));
+                };
+                let res = match response_deadline(timeout, upload, sender.try_send_request(r)).await
                 {
                     Err(_) => return Err(TrySend::Failed(ProxyError::ResponseTimeout)),
                     Ok(Err(mut e)) => {
                         return Err(match e.take_message() {
-                            Some(req) => TrySend::Returned(req),
+                            Some(r) => {
+                                *req = Some(r);
+                                TrySend::Returned
+                            }
                             None => {
                                 tracing::debug!(backend = %key.addr, error = %e.error(), "Backend exchange failed.");
                                 TrySend::Failed(ProxyError::BackendProtocol)
@@ -222,12 +226,18 @@ impl Upstreams {
             }
             Sender::H2(mut sender) => {
                 if sender.ready().await.is_err() {
-                    return Err(TrySend::Returned(req));
+                    return Err(TrySend::Returned);
                 }
-                match response_deadline(timeout, upload, sender.try_send_request(req)).await {
+                let Some(r) = req.take() else {
+                    return Err(TrySend::Failed(EMPTY_SLOT));
+                };
+                match response_deadline(timeout, upload, sender.try_send_request(r)).await {
                     Err(_) => Err(TrySend::Failed(ProxyError::ResponseTimeout)),
                     Ok(Err(mut e)) => Err(match e.take_message() {
-                        Some(req) => TrySend::Returned(req),
+                        Some(r) => {
+                            *req = Some(r);
+                            TrySend::Returned
+                        }
                         None => TrySend::Failed(ProxyError::BackendProtocol),
                     }),
                     Ok(Ok(res)) => Ok(res.map(|inner| UpstreamBody::new(inner, None))),
@@ -236,6 +246,10 @@ impl Upstreams {
         }
     }
 }
+
+/// An attempt found no request in its slot. Unreachable (every caller fills the slot), so
+/// reported as a failed exchange rather than a panic.
+const EMPTY_SLOT: ProxyError = ProxyError::BackendProtocol;
 
 /// Waits for the response head at most `timeout` after the client's body finished uploading
 /// (a slow upload is bounded by the body's own read timeout, not by this one).
