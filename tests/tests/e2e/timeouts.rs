@@ -128,6 +128,72 @@ async fn incomplete_request_head_is_dropped_after_the_header_timeout() {
 }
 
 #[tokio::test]
+async fn a_head_trickled_byte_by_byte_is_cut_off_at_the_header_timeout() {
+    let origin = Origin::start("o").await;
+    let limits = Limits {
+        header_read_timeout: Duration::from_millis(400),
+        ..Limits::default()
+    };
+    let proxy =
+        TestProxy::start_with(&simple_config(&["a.test"], &[origin.addr], ""), limits).await;
+    let mut s = TcpStream::connect(proxy.addr).await.unwrap();
+    let started = Instant::now();
+    // One byte every 50 ms: each read succeeds, but the head would take 2.5 s.
+    let head = b"GET / HTTP/1.1\r\nHost: a.test\r\nX-Slow: aaaaaaaaaaaa\r\n\r\n";
+    let mut cut_off = None;
+    for b in head {
+        if s.write_all(&[*b]).await.is_err() {
+            cut_off = Some(started.elapsed());
+            break;
+        }
+        let mut buf = [0u8; 256];
+        match tokio::time::timeout(Duration::from_millis(50), s.read(&mut buf)).await {
+            Ok(Ok(0) | Err(_)) => {
+                cut_off = Some(started.elapsed());
+                break;
+            }
+            Ok(Ok(_)) if buf.starts_with(b"HTTP/1.1 408") => {
+                cut_off = Some(started.elapsed());
+                break;
+            }
+            Ok(Ok(n)) => panic!("answered: {}", String::from_utf8_lossy(&buf[..n])),
+            Err(_) => {}
+        }
+    }
+    let cut_off = cut_off.expect("the trickled head was read to its end");
+    assert!(
+        cut_off >= Duration::from_millis(300) && cut_off < Duration::from_millis(2000),
+        "closed ~400 ms after the connection opened (the whole head takes 2.7 s), took {cut_off:?}"
+    );
+    assert_eq!(origin.hits(), 0);
+    proxy.shutdown().await;
+}
+
+#[tokio::test]
+async fn each_request_restarts_the_wait_for_the_next_head() {
+    let origin = Origin::start("o").await;
+    let limits = Limits {
+        header_read_timeout: Duration::from_millis(400),
+        ..Limits::default()
+    };
+    let proxy =
+        TestProxy::start_with(&simple_config(&["a.test"], &[origin.addr], ""), limits).await;
+    let mut s = TcpStream::connect(proxy.addr).await.unwrap();
+    // Five requests 250 ms apart: together far past the timeout, each wait well within it.
+    for i in 0..5 {
+        s.write_all(b"GET / HTTP/1.1\r\nHost: a.test\r\n\r\n")
+            .await
+            .unwrap();
+        let (out, closed) = read_until_quiet(&mut s, Duration::from_millis(150)).await;
+        assert_eq!(parse_responses(&out).len(), 1, "request {i}");
+        assert!(!closed, "request {i}: kept alive");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(origin.hits(), 5);
+    proxy.shutdown().await;
+}
+
+#[tokio::test]
 async fn a_client_that_stops_reading_is_cut_off_by_the_write_timeout() {
     let origin = Origin::start("o").await;
     let proxy = TestProxy::start(&simple_config(&["a.test"], &[origin.addr], FAST)).await;
