@@ -102,13 +102,7 @@ async fn idle_keepalive_connection_is_closed_after_the_cluster_idle_timeout() {
 
 #[tokio::test]
 async fn incomplete_request_head_is_dropped_after_the_header_timeout() {
-    let origin = Origin::start("o").await;
-    let limits = Limits {
-        header_read_timeout: Duration::from_millis(300),
-        ..Limits::default()
-    };
-    let proxy =
-        TestProxy::start_with(&simple_config(&["a.test"], &[origin.addr], ""), limits).await;
+    let (origin, proxy) = with_header_timeout(300).await;
     let started = Instant::now();
     let (out, closed) = exchange(
         proxy.addr,
@@ -129,13 +123,7 @@ async fn incomplete_request_head_is_dropped_after_the_header_timeout() {
 
 #[tokio::test]
 async fn a_head_trickled_byte_by_byte_is_cut_off_at_the_header_timeout() {
-    let origin = Origin::start("o").await;
-    let limits = Limits {
-        header_read_timeout: Duration::from_millis(400),
-        ..Limits::default()
-    };
-    let proxy =
-        TestProxy::start_with(&simple_config(&["a.test"], &[origin.addr], ""), limits).await;
+    let (origin, proxy) = with_header_timeout(400).await;
     let mut s = TcpStream::connect(proxy.addr).await.unwrap();
     let started = Instant::now();
     // One byte every 50 ms: each read succeeds, but the head would take 2.5 s.
@@ -171,13 +159,7 @@ async fn a_head_trickled_byte_by_byte_is_cut_off_at_the_header_timeout() {
 
 #[tokio::test]
 async fn each_request_restarts_the_wait_for_the_next_head() {
-    let origin = Origin::start("o").await;
-    let limits = Limits {
-        header_read_timeout: Duration::from_millis(400),
-        ..Limits::default()
-    };
-    let proxy =
-        TestProxy::start_with(&simple_config(&["a.test"], &[origin.addr], ""), limits).await;
+    let (origin, proxy) = with_header_timeout(400).await;
     let mut s = TcpStream::connect(proxy.addr).await.unwrap();
     // Five requests 250 ms apart: together far past the timeout, each wait well within it.
     for i in 0..5 {
@@ -223,4 +205,16 @@ async fn a_client_that_stops_reading_is_cut_off_by_the_write_timeout() {
         "the proxy gave up on the slow reader ({got} of {total} bytes)"
     );
     proxy.shutdown().await;
+}
+
+/// An origin and a proxy to it whose header read timeout is `ms`.
+async fn with_header_timeout(ms: u64) -> (Origin, TestProxy) {
+    let origin = Origin::start("o").await;
+    let limits = Limits {
+        header_read_timeout: Duration::from_millis(ms),
+        ..Limits::default()
+    };
+    let proxy =
+        TestProxy::start_with(&simple_config(&["a.test"], &[origin.addr], ""), limits).await;
+    (origin, proxy)
 }
