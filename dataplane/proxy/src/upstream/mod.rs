@@ -199,18 +199,7 @@ impl Upstreams {
                 let res = match response_deadline(timeout, upload, sender.try_send_request(r)).await
                 {
                     Err(_) => return Err(TrySend::Failed(ProxyError::ResponseTimeout)),
-                    Ok(Err(mut e)) => {
-                        return Err(match e.take_message() {
-                            Some(r) => {
-                                *req = Some(r);
-                                TrySend::Returned
-                            }
-                            None => {
-                                tracing::debug!(backend = %key.addr, error = %e.error(), "Backend exchange failed.");
-                                TrySend::Failed(ProxyError::BackendProtocol)
-                            }
-                        });
-                    }
+                    Ok(Err(e)) => return Err(exchange_failed(req, e, key)),
                     Ok(Ok(res)) => res,
                 };
                 let checkin = Checkin {
@@ -233,16 +222,29 @@ impl Upstreams {
                 };
                 match response_deadline(timeout, upload, sender.try_send_request(r)).await {
                     Err(_) => Err(TrySend::Failed(ProxyError::ResponseTimeout)),
-                    Ok(Err(mut e)) => Err(match e.take_message() {
-                        Some(r) => {
-                            *req = Some(r);
-                            TrySend::Returned
-                        }
-                        None => TrySend::Failed(ProxyError::BackendProtocol),
-                    }),
+                    Ok(Err(e)) => Err(exchange_failed(req, e, key)),
                     Ok(Ok(res)) => Ok(res.map(|inner| UpstreamBody::new(inner, None))),
                 }
             }
+        }
+    }
+}
+
+/// A failed exchange: the request back in its slot when hyper hands it back unsent (the
+/// connection closed first), else a protocol failure.
+fn exchange_failed(
+    req: &mut Option<Request<ReqBody>>,
+    mut e: hyper::client::conn::TrySendError<Request<ReqBody>>,
+    key: &PoolKey,
+) -> TrySend {
+    match e.take_message() {
+        Some(r) => {
+            *req = Some(r);
+            TrySend::Returned
+        }
+        None => {
+            tracing::debug!(backend = %key.addr, error = %e.error(), "Backend exchange failed.");
+            TrySend::Failed(ProxyError::BackendProtocol)
         }
     }
 }
