@@ -210,6 +210,7 @@ async fn serve_tls<S>(
     match (decision, protocol) {
         (ConnDecision::Close, _) => {}
         (ConnDecision::Continue, AlpnProtocol::H2) => {
+            timers.coalesce_writes();
             serve_http(tls, &builders.h2, engine, session, timers, drain).await;
         }
         (ConnDecision::Continue, AlpnProtocol::Http11) => {

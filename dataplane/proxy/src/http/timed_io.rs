@@ -1,15 +1,21 @@
 //! A client socket with the timeouts hyper does not give per request: idle time between
 //! requests (the cluster's keep-alive idle) and a per-write deadline towards a slow reader.
-//! It also counts bytes for the session.
+//! It also counts bytes for the session, and coalesces an HTTP/2 connection's writes.
 //!
 //! Deadlines are lazy: the logical deadline moves with every request, but the timer-wheel
 //! entry is only re-armed when it fires early (or must fire sooner), so a busy keep-alive
 //! connection touches the timer wheel about once per timeout period, not once per read.
+//!
+//! Write coalescing: the `h2` crate writes every DATA frame above 256 bytes with its own
+//! `writev` (it chains the payload instead of copying it), so a connection carrying many
+//! streams makes one system call per response. With coalescing on, writes are copied into
+//! a buffer and a flush first yields once, letting the other ready streams of this scheduler
+//! tick add their frames; then one write sends them all, as HAProxy's event loop does.
 
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
@@ -26,6 +32,8 @@ pub struct ConnTimers {
     idle_ms: AtomicU64,
     write_ms: AtomicU64,
     in_flight: AtomicUsize,
+    /// Coalesce writes (HTTP/2 connections; see the module docs).
+    coalesce: AtomicBool,
 }
 
 pin_project! {
@@ -38,8 +46,20 @@ pin_project! {
         read_deadline: Option<Instant>,
         write_sleep: Pin<Box<Sleep>>,
         write_deadline: Option<Instant>,
+        // Coalesced writes not yet sent, and whether the pending flush has yielded once.
+        out: Vec<u8>,
+        flush_yielded: bool,
+        // The first read was looked at for the HTTP/2 connection preface.
+        sniffed: bool,
     }
 }
+
+/// Coalesced bytes above this are sent before more are taken.
+const OUT_MAX: usize = 64 * 1024;
+/// A write buffer above this is freed once sent, not kept for the next burst.
+const OUT_KEEP: usize = 16 * 1024;
+/// How an HTTP/2 connection with prior knowledge starts (RFC 9113 §3.4).
+const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n";
 
 /// Marks a request in flight on its connection until dropped.
 pub struct InFlight(Arc<ConnTimers>);
@@ -52,7 +72,13 @@ impl ConnTimers {
             idle_ms: AtomicU64::new(millis(idle)),
             write_ms: AtomicU64::new(millis(write)),
             in_flight: AtomicUsize::new(0),
+            coalesce: AtomicBool::new(false),
         })
+    }
+
+    /// Coalesces the connection's writes from now on: it speaks HTTP/2.
+    pub fn coalesce_writes(&self) {
+        self.coalesce.store(true, Ordering::Relaxed);
     }
 
     /// Applies a cluster's keep-alive idle and write timeouts to the rest of the connection.
@@ -90,6 +116,9 @@ impl<T> TimedIo<T> {
             read_deadline: None,
             write_sleep: Box::pin(tokio::time::sleep_until(far)),
             write_deadline: None,
+            out: Vec::new(),
+            flush_yielded: false,
+            sniffed: false,
         }
     }
 }
@@ -124,8 +153,16 @@ impl<T: AsyncRead> AsyncRead for TimedIo<T> {
         match this.inner.poll_read(cx, buf) {
             Poll::Ready(r) => {
                 *this.read_deadline = None;
-                let n = (buf.filled().len() - before) as u64;
-                this.session.bytes_in.fetch_add(n, Ordering::Relaxed);
+                let read = &buf.filled()[before..];
+                if !*this.sniffed && !read.is_empty() {
+                    *this.sniffed = true;
+                    if read.starts_with(H2_PREFACE) {
+                        this.timers.coalesce_writes();
+                    }
+                }
+                this.session
+                    .bytes_in
+                    .fetch_add(read.len() as u64, Ordering::Relaxed);
                 Poll::Ready(r)
             }
             Poll::Pending => {
@@ -175,12 +212,68 @@ impl<T: AsyncWrite> TimedIo<T> {
     }
 }
 
+impl<T: AsyncWrite> TimedIo<T> {
+    fn coalescing(&self) -> bool {
+        self.timers.coalesce.load(Ordering::Relaxed)
+    }
+
+    /// Takes `bufs` into the coalescing buffer, sending what it holds first if they would
+    /// overflow it (and `bufs` directly if they alone would).
+    fn poll_coalesce(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let len: usize = bufs.iter().map(|b| b.len()).sum();
+        if self.out.len() + len > OUT_MAX {
+            ready!(self.as_mut().poll_send_out(cx))?;
+            if len > OUT_MAX {
+                return self.poll_timed_write(cx, |inner, cx| inner.poll_write_vectored(cx, bufs));
+            }
+        }
+        let out = self.project().out;
+        for b in bufs {
+            out.extend_from_slice(b);
+        }
+        Poll::Ready(Ok(len))
+    }
+
+    /// Sends the coalescing buffer.
+    fn poll_send_out(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let mut out = std::mem::take(self.as_mut().project().out);
+        let mut sent = 0;
+        let result = loop {
+            if sent == out.len() {
+                break Poll::Ready(Ok(()));
+            }
+            match self
+                .as_mut()
+                .poll_timed_write(cx, |inner, cx| inner.poll_write(cx, &out[sent..]))
+            {
+                Poll::Ready(Ok(0)) => break Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+                Poll::Ready(Ok(n)) => sent += n,
+                Poll::Ready(Err(e)) => break Poll::Ready(Err(e)),
+                Poll::Pending => break Poll::Pending,
+            }
+        };
+        out.drain(..sent);
+        if out.is_empty() && out.capacity() > OUT_KEEP {
+            out = Vec::new();
+        }
+        *self.project().out = out;
+        result
+    }
+}
+
 impl<T: AsyncWrite> AsyncWrite for TimedIo<T> {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
+        if self.coalescing() {
+            return self.poll_coalesce(cx, &[io::IoSlice::new(buf)]);
+        }
         self.poll_timed_write(cx, |inner, cx| inner.poll_write(cx, buf))
     }
 
@@ -189,18 +282,212 @@ impl<T: AsyncWrite> AsyncWrite for TimedIo<T> {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
+        if self.coalescing() {
+            return self.poll_coalesce(cx, bufs);
+        }
         self.poll_timed_write(cx, |inner, cx| inner.poll_write_vectored(cx, bufs))
     }
 
     fn is_write_vectored(&self) -> bool {
-        self.inner.is_write_vectored()
+        self.coalescing() || self.inner.is_write_vectored()
     }
 
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if !self.out.is_empty() {
+            // Yield once: the other tasks of this tick may write to this connection too.
+            if !self.flush_yielded {
+                *self.as_mut().project().flush_yielded = true;
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
+            ready!(self.as_mut().poll_send_out(cx))?;
+        }
+        *self.as_mut().project().flush_yielded = false;
         self.project().inner.poll_flush(cx)
     }
 
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        ready!(self.as_mut().poll_send_out(cx))?;
         self.project().inner.poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+    use std::task::{Wake, Waker};
+
+    use super::*;
+
+    /// A socket that records every write it is given and reads from a fixed input.
+    #[derive(Default)]
+    struct Recorder {
+        input: Vec<u8>,
+        writes: Arc<Mutex<Vec<Vec<u8>>>>,
+    }
+
+    impl AsyncRead for Recorder {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            buf: &mut ReadBuf<'_>,
+        ) -> Poll<io::Result<()>> {
+            let n = self.input.len().min(buf.remaining());
+            buf.put_slice(&self.input[..n]);
+            self.input.drain(..n);
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    impl AsyncWrite for Recorder {
+        fn poll_write(
+            self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            buf: &[u8],
+        ) -> Poll<io::Result<usize>> {
+            self.writes.lock().expect("lock").push(buf.to_vec());
+            Poll::Ready(Ok(buf.len()))
+        }
+
+        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+
+        fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    #[derive(Default)]
+    struct CountingWaker(AtomicUsize);
+
+    impl Wake for CountingWaker {
+        fn wake(self: Arc<Self>) {
+            self.wake_by_ref();
+        }
+
+        fn wake_by_ref(self: &Arc<Self>) {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn timed(input: &[u8]) -> (TimedIo<Recorder>, Arc<ConnTimers>, Arc<Mutex<Vec<Vec<u8>>>>) {
+        let recorder = Recorder {
+            input: input.to_vec(),
+            ..Recorder::default()
+        };
+        let writes = recorder.writes.clone();
+        let timers = ConnTimers::new(Duration::from_secs(5), Duration::from_secs(5));
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 1));
+        let session = Arc::new(Session::new(1, addr, addr, false));
+        (
+            TimedIo::new(recorder, timers.clone(), session),
+            timers,
+            writes,
+        )
+    }
+
+    fn read_once(io: &mut TimedIo<Recorder>) {
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut bytes = [0u8; 64];
+        let mut buf = ReadBuf::new(&mut bytes);
+        assert!(matches!(
+            Pin::new(io).poll_read(&mut cx, &mut buf),
+            Poll::Ready(Ok(()))
+        ));
+    }
+
+    #[tokio::test]
+    async fn the_http2_preface_turns_coalescing_on_and_http1_does_not() {
+        let (mut io, timers, _) = timed(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+        read_once(&mut io);
+        assert!(timers.coalesce.load(Ordering::Relaxed));
+
+        let (mut io, timers, _) = timed(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+        read_once(&mut io);
+        assert!(!timers.coalesce.load(Ordering::Relaxed));
+    }
+
+    #[tokio::test]
+    async fn coalesced_writes_leave_in_one_write_after_one_yield() {
+        let (mut io, timers, writes) = timed(b"");
+        timers.coalesce_writes();
+        let waker = Arc::new(CountingWaker::default());
+        let w = Waker::from(waker.clone());
+        let mut cx = Context::from_waker(&w);
+        let mut io = Pin::new(&mut io);
+
+        assert!(matches!(
+            io.as_mut().poll_write(&mut cx, b"ab"),
+            Poll::Ready(Ok(2))
+        ));
+        let bufs = [io::IoSlice::new(b"cd"), io::IoSlice::new(b"e")];
+        assert!(matches!(
+            io.as_mut().poll_write_vectored(&mut cx, &bufs),
+            Poll::Ready(Ok(3))
+        ));
+        assert!(
+            writes.lock().expect("lock").is_empty(),
+            "nothing is sent before a flush"
+        );
+
+        // The first flush yields (and asks to be polled again); the second sends everything.
+        assert!(io.as_mut().poll_flush(&mut cx).is_pending());
+        assert_eq!(waker.0.load(Ordering::Relaxed), 1);
+        assert!(writes.lock().expect("lock").is_empty());
+        assert!(matches!(
+            io.as_mut().poll_flush(&mut cx),
+            Poll::Ready(Ok(()))
+        ));
+        assert_eq!(*writes.lock().expect("lock"), vec![b"abcde".to_vec()]);
+
+        // Nothing buffered: a flush is immediate.
+        assert!(matches!(
+            io.as_mut().poll_flush(&mut cx),
+            Poll::Ready(Ok(()))
+        ));
+        assert_eq!(writes.lock().expect("lock").len(), 1);
+    }
+
+    #[tokio::test]
+    async fn shutdown_sends_what_is_buffered_and_big_writes_are_not_held() {
+        let (mut io, timers, writes) = timed(b"");
+        timers.coalesce_writes();
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut io = Pin::new(&mut io);
+
+        assert!(matches!(
+            io.as_mut().poll_write(&mut cx, b"head"),
+            Poll::Ready(Ok(4))
+        ));
+        let big = vec![7u8; OUT_MAX + 1];
+        assert!(
+            matches!(io.as_mut().poll_write(&mut cx, &big), Poll::Ready(Ok(n)) if n == big.len())
+        );
+        assert!(matches!(
+            io.as_mut().poll_write(&mut cx, b"tail"),
+            Poll::Ready(Ok(4))
+        ));
+        assert!(matches!(
+            io.as_mut().poll_shutdown(&mut cx),
+            Poll::Ready(Ok(()))
+        ));
+        let writes = writes.lock().expect("lock");
+        assert_eq!(writes.len(), 3);
+        assert_eq!(writes[0], b"head");
+        assert_eq!(writes[1].len(), big.len());
+        assert_eq!(writes[2], b"tail");
+    }
+
+    #[tokio::test]
+    async fn without_coalescing_writes_go_straight_through() {
+        let (mut io, _, writes) = timed(b"");
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut io = Pin::new(&mut io);
+        assert!(matches!(
+            io.as_mut().poll_write(&mut cx, b"ab"),
+            Poll::Ready(Ok(2))
+        ));
+        assert_eq!(writes.lock().expect("lock").len(), 1);
     }
 }
