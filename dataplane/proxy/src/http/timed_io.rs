@@ -319,11 +319,13 @@ mod tests {
 
     use super::*;
 
+    type Writes = Arc<Mutex<Vec<Vec<u8>>>>;
+
     /// A socket that records every write it is given and reads from a fixed input.
     #[derive(Default)]
     struct Recorder {
         input: Vec<u8>,
-        writes: Arc<Mutex<Vec<Vec<u8>>>>,
+        writes: Writes,
     }
 
     impl AsyncRead for Recorder {
@@ -371,7 +373,7 @@ mod tests {
         }
     }
 
-    fn timed(input: &[u8]) -> (TimedIo<Recorder>, Arc<ConnTimers>, Arc<Mutex<Vec<Vec<u8>>>>) {
+    fn timed(input: &[u8]) -> (TimedIo<Recorder>, Arc<ConnTimers>, Writes) {
         let recorder = Recorder {
             input: input.to_vec(),
             ..Recorder::default()
