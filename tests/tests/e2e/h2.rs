@@ -80,6 +80,53 @@ async fn concurrent_h2_streams_run_through_the_pipeline() {
     proxy.shutdown().await;
 }
 
+/// Large bodies on many streams at once (the proxy coalesces an HTTP/2 connection's writes
+/// and sends them past its buffer's size directly), beside a stream that trickles small
+/// chunks: every body arrives whole and in its own stream, and no chunk waits for more.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn big_and_trickling_h2_streams_arrive_whole() {
+    let origin = Origin::start("h1-origin").await;
+    let proxy = TestProxy::start(&simple_config(&["a.test"], &[origin.addr], "")).await;
+    let sender = h2_client(proxy.addr).await;
+    let mut s = sender.clone();
+    let drip = tokio::spawn(async move {
+        s.ready().await.unwrap();
+        let res = s
+            .send_request(req("GET", "a.test", "/drip/5/30", b""))
+            .await
+            .unwrap();
+        res.into_body().collect().await.unwrap().to_bytes()
+    });
+    let mut tasks = Vec::new();
+    for i in 0..16usize {
+        let mut s = sender.clone();
+        let len = 200_000 + i * 7_001;
+        tasks.push(tokio::spawn(async move {
+            s.ready().await.unwrap();
+            let res = s
+                .send_request(req("GET", "a.test", &format!("/bytes/{len}"), b""))
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 200);
+            (len, res.into_body().collect().await.unwrap().to_bytes())
+        }));
+    }
+    for t in tasks {
+        let (len, body) = tokio::time::timeout(Duration::from_secs(20), t)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(body.len(), len);
+        assert!(body.iter().all(|b| *b == b'x'));
+    }
+    let dripped = tokio::time::timeout(Duration::from_secs(10), drip)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(&dripped[..], b"drip\n".repeat(5).as_slice());
+    proxy.shutdown().await;
+}
+
 #[tokio::test]
 async fn curl_speaks_h2_prior_knowledge_to_the_proxy() {
     let origin = Origin::start("o").await;

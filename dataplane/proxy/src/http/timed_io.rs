@@ -7,10 +7,13 @@
 //! connection touches the timer wheel about once per timeout period, not once per read.
 //!
 //! Write coalescing: the `h2` crate writes every DATA frame above 256 bytes with its own
-//! `writev` (it chains the payload instead of copying it), so a connection carrying many
-//! streams makes one system call per response. With coalescing on, writes are copied into
-//! a buffer and a flush first yields once, letting the other ready streams of this scheduler
-//! tick add their frames; then one write sends them all, as HAProxy's event loop does.
+//! `writev` (it chains the payload instead of copying it) and flushes after each, so a
+//! connection carrying many streams makes one system call per response. With coalescing on,
+//! writes are copied into a buffer, and a flush that finds new bytes in it does not send
+//! them yet: it wakes the connection's task and reports success. h2 ends every poll of the
+//! connection with a flush, so the next poll, after the other tasks of this scheduler tick
+//! added their frames, finds nothing new and sends everything in one write, as HAProxy's
+//! event loop does. This relies on that h2 behaviour; it is never on for HTTP/1.
 
 use std::io;
 use std::pin::Pin;
@@ -46,9 +49,9 @@ pin_project! {
         read_deadline: Option<Instant>,
         write_sleep: Pin<Box<Sleep>>,
         write_deadline: Option<Instant>,
-        // Coalesced writes not yet sent, and whether the pending flush has yielded once.
+        // Coalesced writes not yet sent, and their length at the last flush (deferred).
         out: Vec<u8>,
-        flush_yielded: bool,
+        out_at_flush: usize,
         // The first read was looked at for the HTTP/2 connection preface.
         sniffed: bool,
     }
@@ -117,7 +120,7 @@ impl<T> TimedIo<T> {
             write_sleep: Box::pin(tokio::time::sleep_until(far)),
             write_deadline: None,
             out: Vec::new(),
-            flush_yielded: false,
+            out_at_flush: 0,
             sniffed: false,
         }
     }
@@ -293,16 +296,18 @@ impl<T: AsyncWrite> AsyncWrite for TimedIo<T> {
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        if !self.out.is_empty() {
-            // Yield once: the other tasks of this tick may write to this connection too.
-            if !self.flush_yielded {
-                *self.as_mut().project().flush_yielded = true;
+        let len = self.out.len();
+        if len > 0 {
+            // New bytes since the last flush: send them at a later poll of this task (see the
+            // module docs), unless the buffer is full.
+            if len != self.out_at_flush && len < OUT_MAX {
+                *self.as_mut().project().out_at_flush = len;
                 cx.waker().wake_by_ref();
-                return Poll::Pending;
+                return Poll::Ready(Ok(()));
             }
             ready!(self.as_mut().poll_send_out(cx))?;
         }
-        *self.as_mut().project().flush_yielded = false;
+        *self.as_mut().project().out_at_flush = 0;
         self.project().inner.poll_flush(cx)
     }
 
@@ -411,7 +416,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn coalesced_writes_leave_in_one_write_after_one_yield() {
+    async fn coalesced_writes_leave_in_one_write_once_a_flush_finds_nothing_new() {
         let (mut io, timers, writes) = timed(b"");
         timers.coalesce_writes();
         let waker = Arc::new(CountingWaker::default());
@@ -433,15 +438,29 @@ mod tests {
             "nothing is sent before a flush"
         );
 
-        // The first flush yields (and asks to be polled again); the second sends everything.
-        assert!(io.as_mut().poll_flush(&mut cx).is_pending());
+        // A flush that finds new bytes defers them (and asks to be polled again); one that
+        // finds nothing new since sends everything.
+        assert!(matches!(
+            io.as_mut().poll_flush(&mut cx),
+            Poll::Ready(Ok(()))
+        ));
         assert_eq!(waker.0.load(Ordering::Relaxed), 1);
+        assert!(writes.lock().expect("lock").is_empty());
+        assert!(matches!(
+            io.as_mut().poll_write(&mut cx, b"f"),
+            Poll::Ready(Ok(1))
+        ));
+        assert!(matches!(
+            io.as_mut().poll_flush(&mut cx),
+            Poll::Ready(Ok(()))
+        ));
+        assert_eq!(waker.0.load(Ordering::Relaxed), 2);
         assert!(writes.lock().expect("lock").is_empty());
         assert!(matches!(
             io.as_mut().poll_flush(&mut cx),
             Poll::Ready(Ok(()))
         ));
-        assert_eq!(*writes.lock().expect("lock"), vec![b"abcde".to_vec()]);
+        assert_eq!(*writes.lock().expect("lock"), vec![b"abcdef".to_vec()]);
 
         // Nothing buffered: a flush is immediate.
         assert!(matches!(
