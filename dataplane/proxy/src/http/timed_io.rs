@@ -263,7 +263,10 @@ impl<T: AsyncWrite> TimedIo<T> {
         if out.is_empty() && out.capacity() > OUT_KEEP {
             out = Vec::new();
         }
-        *self.project().out = out;
+        // What is left (the socket was full) is not new: the next flush sends it.
+        let this = self.project();
+        *this.out_at_flush = out.len();
+        *this.out = out;
         result
     }
 }
@@ -307,7 +310,6 @@ impl<T: AsyncWrite> AsyncWrite for TimedIo<T> {
             }
             ready!(self.as_mut().poll_send_out(cx))?;
         }
-        *self.as_mut().project().out_at_flush = 0;
         self.project().inner.poll_flush(cx)
     }
 
@@ -326,11 +328,13 @@ mod tests {
 
     type Writes = Arc<Mutex<Vec<Vec<u8>>>>;
 
-    /// A socket that records every write it is given and reads from a fixed input.
+    /// A socket that records every write it is given and reads from a fixed input. It takes
+    /// at most `room` bytes (then it is full: `Pending`) when that is set.
     #[derive(Default)]
     struct Recorder {
         input: Vec<u8>,
         writes: Writes,
+        room: Arc<Mutex<Option<usize>>>,
     }
 
     impl AsyncRead for Recorder {
@@ -352,8 +356,16 @@ mod tests {
             _: &mut Context<'_>,
             buf: &[u8],
         ) -> Poll<io::Result<usize>> {
-            self.writes.lock().expect("lock").push(buf.to_vec());
-            Poll::Ready(Ok(buf.len()))
+            let mut room = self.room.lock().expect("lock");
+            let n = room.map_or(buf.len(), |r| r.min(buf.len()));
+            if n == 0 {
+                return Poll::Pending;
+            }
+            if let Some(r) = room.as_mut() {
+                *r -= n;
+            }
+            self.writes.lock().expect("lock").push(buf[..n].to_vec());
+            Poll::Ready(Ok(n))
         }
 
         fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -379,10 +391,13 @@ mod tests {
     }
 
     fn timed(input: &[u8]) -> (TimedIo<Recorder>, Arc<ConnTimers>, Writes) {
-        let recorder = Recorder {
+        timed_on(Recorder {
             input: input.to_vec(),
             ..Recorder::default()
-        };
+        })
+    }
+
+    fn timed_on(recorder: Recorder) -> (TimedIo<Recorder>, Arc<ConnTimers>, Writes) {
         let writes = recorder.writes.clone();
         let timers = ConnTimers::new(Duration::from_secs(5), Duration::from_secs(5));
         let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 1));
@@ -468,6 +483,42 @@ mod tests {
             Poll::Ready(Ok(()))
         ));
         assert_eq!(writes.lock().expect("lock").len(), 1);
+    }
+
+    #[tokio::test]
+    async fn what_a_full_socket_left_over_goes_at_the_next_flush() {
+        let recorder = Recorder::default();
+        let room = recorder.room.clone();
+        *room.lock().expect("lock") = Some(2);
+        let (mut io, timers, writes) = timed_on(recorder);
+        timers.coalesce_writes();
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut io = Pin::new(&mut io);
+
+        assert!(matches!(
+            io.as_mut().poll_write(&mut cx, b"abcd"),
+            Poll::Ready(Ok(4))
+        ));
+        assert!(matches!(
+            io.as_mut().poll_flush(&mut cx),
+            Poll::Ready(Ok(()))
+        ));
+        assert!(
+            io.as_mut().poll_flush(&mut cx).is_pending(),
+            "the socket took 2 bytes"
+        );
+        assert_eq!(*writes.lock().expect("lock"), vec![b"ab".to_vec()]);
+
+        // Room again: the rest is not new, so this flush sends it rather than deferring it.
+        *room.lock().expect("lock") = None;
+        assert!(matches!(
+            io.as_mut().poll_flush(&mut cx),
+            Poll::Ready(Ok(()))
+        ));
+        assert_eq!(
+            *writes.lock().expect("lock"),
+            vec![b"ab".to_vec(), b"cd".to_vec()]
+        );
     }
 
     #[tokio::test]
