@@ -57,10 +57,10 @@ pin_project! {
     }
 }
 
-/// Coalesced bytes above this are sent before more are taken.
+/// Coalesced bytes above this are sent before more are taken. The buffer is allocated at this
+/// size while requests are in flight (growing it cost a `realloc` copy per burst) and freed
+/// when the connection idles.
 const OUT_MAX: usize = 64 * 1024;
-/// A write buffer above this is freed once sent, not kept for the next burst.
-const OUT_KEEP: usize = 16 * 1024;
 /// How an HTTP/2 connection with prior knowledge starts (RFC 9113 §3.4).
 const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n";
 
@@ -174,6 +174,9 @@ impl<T: AsyncRead> AsyncRead for TimedIo<T> {
                     *this.read_deadline = None;
                     return Poll::Pending;
                 }
+                if this.out.is_empty() && this.out.capacity() > 0 {
+                    *this.out = Vec::new();
+                }
                 let deadline = *this.read_deadline.get_or_insert_with(|| {
                     let ms = this.timers.idle_ms.load(Ordering::Relaxed);
                     Instant::now() + Duration::from_millis(ms)
@@ -235,6 +238,9 @@ impl<T: AsyncWrite> TimedIo<T> {
             }
         }
         let out = self.project().out;
+        if out.capacity() == 0 {
+            out.reserve_exact(OUT_MAX);
+        }
         for b in bufs {
             out.extend_from_slice(b);
         }
@@ -260,9 +266,6 @@ impl<T: AsyncWrite> TimedIo<T> {
             }
         };
         out.drain(..sent);
-        if out.is_empty() && out.capacity() > OUT_KEEP {
-            out = Vec::new();
-        }
         // What is left (the socket was full) is not new: the next flush sends it.
         let this = self.project();
         *this.out_at_flush = out.len();
