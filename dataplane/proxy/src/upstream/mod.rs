@@ -2,7 +2,6 @@
 //! before the request is handed to hyper, so a failed connect gives the request back intact
 //! for a retry.
 
-mod h1;
 mod pool;
 pub(crate) mod tls;
 
@@ -19,7 +18,6 @@ use hyper::client::conn::{http1, http2};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::TcpStream;
 
-use h1::H1Conn;
 pub use pool::{Pool, PoolKey, Sender};
 
 use crate::error::ProxyError;
@@ -47,20 +45,17 @@ enum TrySend {
     Failed(ProxyError),
 }
 
-/// A backend's response body. Reading it drives its HTTP/1 connection, which goes back to
-/// the pool when the body ends.
+/// A backend's response body. When it ends, its HTTP/1 connection goes back to the pool.
 pub struct UpstreamBody {
     inner: Incoming,
-    conn: Option<H1Conn>,
     checkin: Option<Checkin>,
 }
 
-/// Where an HTTP/1 connection goes back to.
 struct Checkin {
     pool: Arc<Pool>,
     key: PoolKey,
+    sender: http1::SendRequest<ReqBody>,
     max_idle: usize,
-    idle_timeout: std::time::Duration,
 }
 
 // === impl Upstreams ===
@@ -68,11 +63,6 @@ struct Checkin {
 impl Upstreams {
     pub fn pool(&self) -> &Pool {
         &self.pool
-    }
-
-    /// Starts dropping idle connections that the backend closed or that idled too long.
-    pub fn spawn_idle_sweeper(&self) {
-        tokio::spawn(pool::sweep_idle(Arc::downgrade(&self.pool)));
     }
 
     /// Sends the request in `req` to `backend`, waiting at most the cluster's response-header
@@ -171,9 +161,15 @@ impl Upstreams {
                 Err(e) => Err(e),
             }
         } else {
-            // No task of its own: the exchanges on it drive it (`h1`).
             match http1::Builder::new().handshake(io).await {
-                Ok((sender, conn)) => Ok(Sender::H1(H1Conn::new(sender, conn))),
+                Ok((sender, conn)) => {
+                    tokio::spawn(async move {
+                        if let Err(e) = conn.with_upgrades().await {
+                            tracing::debug!(error = %e, "Backend connection ended with an error.");
+                        }
+                    });
+                    Ok(Sender::H1(sender))
+                }
                 Err(e) => Err(e),
             }
         };
@@ -193,31 +189,29 @@ impl Upstreams {
     ) -> Result<Response<UpstreamBody>, TrySend> {
         let timeout = cluster.timeouts.response_header;
         match sender {
-            Sender::H1(mut conn) => {
-                if !conn.ready().await {
+            Sender::H1(mut sender) => {
+                if sender.ready().await.is_err() {
                     return Err(TrySend::Returned);
                 }
                 let Some(r) = req.take() else {
                     return Err(TrySend::Failed(EMPTY_SLOT));
                 };
-                let res = match response_deadline(timeout, upload, conn.send(r)).await {
+                let res = match response_deadline(timeout, upload, sender.try_send_request(r)).await
+                {
                     Err(_) => return Err(TrySend::Failed(ProxyError::ResponseTimeout)),
                     Ok(Err(e)) => return Err(exchange_failed(req, e, key)),
                     Ok(Ok(res)) => res,
                 };
-                // A connection that switched protocols is no longer HTTP: never pooled, and
-                // hyper hands it over when its connection future finishes.
-                if res.status() == http::StatusCode::SWITCHING_PROTOCOLS {
-                    conn.detach();
-                    return Ok(res.map(|inner| UpstreamBody::new(inner, None, None)));
-                }
                 let checkin = Checkin {
                     pool: self.pool.clone(),
                     key: key.clone(),
+                    sender,
                     max_idle: cluster.pool.max_idle_per_backend,
-                    idle_timeout: cluster.pool.idle_timeout,
                 };
-                Ok(res.map(|inner| UpstreamBody::new(inner, Some(conn), Some(checkin))))
+                // A connection that switched protocols is no longer HTTP: never pooled.
+                let checkin =
+                    (res.status() != http::StatusCode::SWITCHING_PROTOCOLS).then_some(checkin);
+                Ok(res.map(|inner| UpstreamBody::new(inner, checkin)))
             }
             Sender::H2(mut sender) => {
                 if sender.ready().await.is_err() {
@@ -229,7 +223,7 @@ impl Upstreams {
                 match response_deadline(timeout, upload, sender.try_send_request(r)).await {
                     Err(_) => Err(TrySend::Failed(ProxyError::ResponseTimeout)),
                     Ok(Err(e)) => Err(exchange_failed(req, e, key)),
-                    Ok(Ok(res)) => Ok(res.map(|inner| UpstreamBody::new(inner, None, None))),
+                    Ok(Ok(res)) => Ok(res.map(|inner| UpstreamBody::new(inner, None))),
                 }
             }
         }
@@ -279,12 +273,8 @@ async fn response_deadline<F: Future>(
 // === impl UpstreamBody ===
 
 impl UpstreamBody {
-    fn new(inner: Incoming, conn: Option<H1Conn>, checkin: Option<Checkin>) -> Self {
-        let mut body = Self {
-            inner,
-            conn,
-            checkin,
-        };
+    fn new(inner: Incoming, checkin: Option<Checkin>) -> Self {
+        let mut body = Self { inner, checkin };
         // A body that is already complete (204, Content-Length: 0) may never be polled.
         if body.inner.is_end_stream() {
             body.release();
@@ -292,10 +282,9 @@ impl UpstreamBody {
         body
     }
 
-    /// The body is complete: its connection goes back to the pool.
     fn release(&mut self) {
-        if let (Some(conn), Some(c)) = (self.conn.take(), self.checkin.take()) {
-            c.pool.checkin(c.key, conn, c.max_idle, c.idle_timeout);
+        if let Some(c) = self.checkin.take() {
+            c.pool.checkin(c.key, c.sender, c.max_idle);
         }
     }
 }
@@ -308,18 +297,11 @@ impl Body for UpstreamBody {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
-        let this = &mut *self;
-        if let Some(conn) = &mut this.conn
-            && !conn.drive(cx)
-        {
-            // Ended (the backend closed it): what it delivered is still in `inner`.
-            this.conn = None;
-        }
-        let polled = Pin::new(&mut this.inner).poll_frame(cx);
+        let polled = Pin::new(&mut self.inner).poll_frame(cx);
         match &polled {
-            Poll::Ready(None) => this.release(),
-            Poll::Ready(Some(Ok(_))) if this.inner.is_end_stream() => this.release(),
-            Poll::Ready(Some(Err(_))) => this.conn = None,
+            Poll::Ready(None) => self.release(),
+            Poll::Ready(Some(Ok(_))) if self.inner.is_end_stream() => self.release(),
+            Poll::Ready(Some(Err(_))) => self.checkin = None,
             _ => {}
         }
         polled

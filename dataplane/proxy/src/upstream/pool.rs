@@ -1,14 +1,13 @@
 //! Idle backend connections, keyed by backend address and protocol. Lives beside the snapshot
 //! and survives config swaps: a swap does not cost a reconnect.
 
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bfe_config::FastMap;
 use bfe_config::cluster::BackendProtocol;
-use hyper::client::conn::http2;
+use hyper::client::conn::{http1, http2};
 
-use super::h1::H1Conn;
 use crate::http::body::ReqBody;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -21,20 +20,15 @@ pub struct PoolKey {
 
 /// A connection able to carry a request.
 pub enum Sender {
-    H1(H1Conn),
+    H1(http1::SendRequest<ReqBody>),
     /// HTTP/2 senders are shared: many requests multiplex over one connection.
     H2(http2::SendRequest<ReqBody>),
 }
 
 struct Idle {
-    conn: H1Conn,
+    sender: http1::SendRequest<ReqBody>,
     since: Instant,
-    timeout: Duration,
 }
-
-/// How often idle HTTP/1 connections are looked at: closed by the backend, or past their
-/// idle timeout, they are dropped (nobody else reads their sockets while they idle).
-const SWEEP_EVERY: Duration = Duration::from_secs(2);
 
 #[derive(Default)]
 pub struct Pool {
@@ -62,17 +56,16 @@ impl Pool {
         let mut map = self.h1.lock().unwrap_or_else(|p| p.into_inner());
         let list = map.get_mut(key)?;
         while let Some(idle) = list.pop() {
-            if idle.since.elapsed() < idle_timeout && idle.conn.is_open() {
-                return Some(Sender::H1(idle.conn));
+            if idle.since.elapsed() < idle_timeout && !idle.sender.is_closed() {
+                return Some(Sender::H1(idle.sender));
             }
         }
         None
     }
 
     /// Returns an HTTP/1 connection whose exchange completed.
-    pub fn checkin(&self, key: PoolKey, mut conn: H1Conn, max_idle: usize, timeout: Duration) {
-        // One more turn lets hyper finish the exchange (or see that the backend closes).
-        if max_idle == 0 || !conn.drive_detached() || !conn.is_open() {
+    pub fn checkin(&self, key: PoolKey, sender: http1::SendRequest<ReqBody>, max_idle: usize) {
+        if sender.is_closed() || max_idle == 0 {
             return;
         }
         let mut map = self.h1.lock().unwrap_or_else(|p| p.into_inner());
@@ -82,22 +75,8 @@ impl Pool {
             list.remove(0);
         }
         list.push(Idle {
-            conn,
+            sender,
             since: Instant::now(),
-            timeout,
-        });
-    }
-
-    /// Drops idle HTTP/1 connections the backend closed or that idled past their timeout.
-    pub fn sweep(&self) {
-        let mut map = self.h1.lock().unwrap_or_else(|p| p.into_inner());
-        map.retain(|_, list| {
-            list.retain_mut(|idle| {
-                idle.since.elapsed() < idle.timeout
-                    && idle.conn.drive_detached()
-                    && idle.conn.is_open()
-            });
-            !list.is_empty()
         });
     }
 
@@ -110,18 +89,5 @@ impl Pool {
     pub fn idle_count(&self) -> usize {
         let map = self.h1.lock().unwrap_or_else(|p| p.into_inner());
         map.values().map(Vec::len).sum()
-    }
-}
-
-/// Sweeps `pool` every few seconds for as long as it exists.
-pub async fn sweep_idle(pool: Weak<Pool>) {
-    let mut tick = tokio::time::interval(SWEEP_EVERY);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
-        match pool.upgrade() {
-            Some(pool) => pool.sweep(),
-            None => return,
-        }
     }
 }
