@@ -84,6 +84,7 @@ pub async fn start(settings: Settings) -> Result<Running, StartError> {
         draining: stop_rx.clone(),
         stats: stats.clone(),
     });
+    engine.upstreams.spawn_idle_sweeper();
 
     let mut listeners = Vec::new();
     let (mut http, mut https) = (Vec::new(), Vec::new());

@@ -12,6 +12,7 @@ mod grpc;
 mod h2;
 mod lifecycle;
 mod managed;
+mod pool;
 mod proxy_protocol;
 mod reload;
 mod routing;

@@ -56,6 +56,7 @@ struct Checkin {
     key: PoolKey,
     sender: http1::SendRequest<ReqBody>,
     max_idle: usize,
+    idle_timeout: std::time::Duration,
 }
 
 // === impl Upstreams ===
@@ -63,6 +64,11 @@ struct Checkin {
 impl Upstreams {
     pub fn pool(&self) -> &Pool {
         &self.pool
+    }
+
+    /// Starts dropping idle connections that the backend closed or that idled too long.
+    pub fn spawn_idle_sweeper(&self) {
+        tokio::spawn(pool::sweep_idle(Arc::downgrade(&self.pool)));
     }
 
     /// Sends the request in `req` to `backend`, waiting at most the cluster's response-header
@@ -207,6 +213,7 @@ impl Upstreams {
                     key: key.clone(),
                     sender,
                     max_idle: cluster.pool.max_idle_per_backend,
+                    idle_timeout: cluster.pool.idle_timeout,
                 };
                 // A connection that switched protocols is no longer HTTP: never pooled.
                 let checkin =
@@ -284,7 +291,7 @@ impl UpstreamBody {
 
     fn release(&mut self) {
         if let Some(c) = self.checkin.take() {
-            c.pool.checkin(c.key, c.sender, c.max_idle);
+            c.pool.checkin(c.key, c.sender, c.max_idle, c.idle_timeout);
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Idle backend connections, keyed by backend address and protocol. Lives beside the snapshot
 //! and survives config swaps: a swap does not cost a reconnect.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use bfe_config::FastMap;
@@ -28,7 +28,12 @@ pub enum Sender {
 struct Idle {
     sender: http1::SendRequest<ReqBody>,
     since: Instant,
+    timeout: Duration,
 }
+
+/// How often idle HTTP/1 connections are looked at: those the backend closed, or past their
+/// idle timeout, are dropped (hyper then closes them), so none stays open idle for long.
+const SWEEP_EVERY: Duration = Duration::from_secs(2);
 
 #[derive(Default)]
 pub struct Pool {
@@ -64,7 +69,13 @@ impl Pool {
     }
 
     /// Returns an HTTP/1 connection whose exchange completed.
-    pub fn checkin(&self, key: PoolKey, sender: http1::SendRequest<ReqBody>, max_idle: usize) {
+    pub fn checkin(
+        &self,
+        key: PoolKey,
+        sender: http1::SendRequest<ReqBody>,
+        max_idle: usize,
+        timeout: Duration,
+    ) {
         if sender.is_closed() || max_idle == 0 {
             return;
         }
@@ -77,6 +88,16 @@ impl Pool {
         list.push(Idle {
             sender,
             since: Instant::now(),
+            timeout,
+        });
+    }
+
+    /// Drops idle HTTP/1 connections the backend closed or that idled past their timeout.
+    pub fn sweep(&self) {
+        let mut map = self.h1.lock().unwrap_or_else(|p| p.into_inner());
+        map.retain(|_, list| {
+            list.retain(|idle| idle.since.elapsed() < idle.timeout && !idle.sender.is_closed());
+            !list.is_empty()
         });
     }
 
@@ -89,5 +110,18 @@ impl Pool {
     pub fn idle_count(&self) -> usize {
         let map = self.h1.lock().unwrap_or_else(|p| p.into_inner());
         map.values().map(Vec::len).sum()
+    }
+}
+
+/// Sweeps `pool` every few seconds for as long as it exists.
+pub async fn sweep_idle(pool: Weak<Pool>) {
+    let mut tick = tokio::time::interval(SWEEP_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match pool.upgrade() {
+            Some(pool) => pool.sweep(),
+            None => return,
+        }
     }
 }
