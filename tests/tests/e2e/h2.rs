@@ -33,6 +33,26 @@ fn req(
         .unwrap()
 }
 
+/// Sends `req` on its own stream from a task of its own: the status and the whole body,
+/// within 20 s.
+fn exchange(
+    sender: &http2::SendRequest<Full<Bytes>>,
+    req: http::Request<Full<Bytes>>,
+) -> tokio::task::JoinHandle<(http::StatusCode, Bytes)> {
+    let mut s = sender.clone();
+    tokio::spawn(async move {
+        let whole = async {
+            s.ready().await.unwrap();
+            let res = s.send_request(req).await.unwrap();
+            let status = res.status();
+            (status, res.into_body().collect().await.unwrap().to_bytes())
+        };
+        tokio::time::timeout(Duration::from_secs(20), whole)
+            .await
+            .expect("the exchange finished in time")
+    })
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_h2_streams_run_through_the_pipeline() {
     let origin = Origin::start("h1-origin").await;
@@ -40,27 +60,12 @@ async fn concurrent_h2_streams_run_through_the_pipeline() {
     let sender = h2_client(proxy.addr).await;
     let mut tasks = Vec::new();
     for i in 0..50 {
-        let mut s = sender.clone();
-        tasks.push(tokio::spawn(async move {
-            s.ready().await.unwrap();
-            let res = s
-                .send_request(req("POST", "a.test", &format!("/s{i}"), b"0123456789"))
-                .await
-                .unwrap();
-            let status = res.status();
-            let body = res.into_body().collect().await.unwrap().to_bytes();
-            (
-                i,
-                status,
-                serde_json::from_slice::<serde_json::Value>(&body).unwrap(),
-            )
-        }));
+        let post = req("POST", "a.test", &format!("/s{i}"), b"0123456789");
+        tasks.push((i, exchange(&sender, post)));
     }
-    for t in tasks {
-        let (i, status, echo) = tokio::time::timeout(Duration::from_secs(10), t)
-            .await
-            .unwrap()
-            .unwrap();
+    for (i, t) in tasks {
+        let (status, body) = t.await.unwrap();
+        let echo = serde_json::from_slice::<serde_json::Value>(&body).unwrap();
         assert_eq!(status, 200);
         assert_eq!(echo["path"], format!("/s{i}"));
         assert_eq!(echo["body_len"], 10);
@@ -88,41 +93,21 @@ async fn big_and_trickling_h2_streams_arrive_whole() {
     let origin = Origin::start("h1-origin").await;
     let proxy = TestProxy::start(&simple_config(&["a.test"], &[origin.addr], "")).await;
     let sender = h2_client(proxy.addr).await;
-    let mut s = sender.clone();
-    let drip = tokio::spawn(async move {
-        s.ready().await.unwrap();
-        let res = s
-            .send_request(req("GET", "a.test", "/drip/5/30", b""))
-            .await
-            .unwrap();
-        res.into_body().collect().await.unwrap().to_bytes()
-    });
+    let drip = exchange(&sender, req("GET", "a.test", "/drip/5/30", b""));
     let mut tasks = Vec::new();
     for i in 0..16usize {
-        let mut s = sender.clone();
         let len = 200_000 + i * 7_001;
-        tasks.push(tokio::spawn(async move {
-            s.ready().await.unwrap();
-            let res = s
-                .send_request(req("GET", "a.test", &format!("/bytes/{len}"), b""))
-                .await
-                .unwrap();
-            assert_eq!(res.status(), 200);
-            (len, res.into_body().collect().await.unwrap().to_bytes())
-        }));
+        let get = req("GET", "a.test", &format!("/bytes/{len}"), b"");
+        tasks.push((len, exchange(&sender, get)));
     }
-    for t in tasks {
-        let (len, body) = tokio::time::timeout(Duration::from_secs(20), t)
-            .await
-            .unwrap()
-            .unwrap();
+    for (len, t) in tasks {
+        let (status, body) = t.await.unwrap();
+        assert_eq!(status, 200);
         assert_eq!(body.len(), len);
         assert!(body.iter().all(|b| *b == b'x'));
     }
-    let dripped = tokio::time::timeout(Duration::from_secs(10), drip)
-        .await
-        .unwrap()
-        .unwrap();
+    let (status, dripped) = drip.await.unwrap();
+    assert_eq!(status, 200);
     assert_eq!(&dripped[..], b"drip\n".repeat(5).as_slice());
     proxy.shutdown().await;
 }

@@ -412,14 +412,20 @@ mod tests {
         )
     }
 
+    /// The value of a poll that completed without an error.
+    fn done<T>(polled: Poll<io::Result<T>>) -> T {
+        match polled {
+            Poll::Ready(Ok(v)) => v,
+            Poll::Ready(Err(e)) => panic!("failed: {e}"),
+            Poll::Pending => panic!("pending"),
+        }
+    }
+
     fn read_once(io: &mut TimedIo<Recorder>) {
         let mut cx = Context::from_waker(Waker::noop());
         let mut bytes = [0u8; 64];
         let mut buf = ReadBuf::new(&mut bytes);
-        assert!(matches!(
-            Pin::new(io).poll_read(&mut cx, &mut buf),
-            Poll::Ready(Ok(()))
-        ));
+        done(Pin::new(io).poll_read(&mut cx, &mut buf));
     }
 
     #[tokio::test]
@@ -442,15 +448,9 @@ mod tests {
         let mut cx = Context::from_waker(&w);
         let mut io = Pin::new(&mut io);
 
-        assert!(matches!(
-            io.as_mut().poll_write(&mut cx, b"ab"),
-            Poll::Ready(Ok(2))
-        ));
+        assert_eq!(done(io.as_mut().poll_write(&mut cx, b"ab")), 2);
         let bufs = [io::IoSlice::new(b"cd"), io::IoSlice::new(b"e")];
-        assert!(matches!(
-            io.as_mut().poll_write_vectored(&mut cx, &bufs),
-            Poll::Ready(Ok(3))
-        ));
+        assert_eq!(done(io.as_mut().poll_write_vectored(&mut cx, &bufs)), 3);
         assert!(
             writes.lock().expect("lock").is_empty(),
             "nothing is sent before a flush"
@@ -458,33 +458,18 @@ mod tests {
 
         // A flush that finds new bytes defers them (and asks to be polled again); one that
         // finds nothing new since sends everything.
-        assert!(matches!(
-            io.as_mut().poll_flush(&mut cx),
-            Poll::Ready(Ok(()))
-        ));
+        done(io.as_mut().poll_flush(&mut cx));
         assert_eq!(waker.0.load(Ordering::Relaxed), 1);
         assert!(writes.lock().expect("lock").is_empty());
-        assert!(matches!(
-            io.as_mut().poll_write(&mut cx, b"f"),
-            Poll::Ready(Ok(1))
-        ));
-        assert!(matches!(
-            io.as_mut().poll_flush(&mut cx),
-            Poll::Ready(Ok(()))
-        ));
+        assert_eq!(done(io.as_mut().poll_write(&mut cx, b"f")), 1);
+        done(io.as_mut().poll_flush(&mut cx));
         assert_eq!(waker.0.load(Ordering::Relaxed), 2);
         assert!(writes.lock().expect("lock").is_empty());
-        assert!(matches!(
-            io.as_mut().poll_flush(&mut cx),
-            Poll::Ready(Ok(()))
-        ));
+        done(io.as_mut().poll_flush(&mut cx));
         assert_eq!(*writes.lock().expect("lock"), vec![b"abcdef".to_vec()]);
 
         // Nothing buffered: a flush is immediate.
-        assert!(matches!(
-            io.as_mut().poll_flush(&mut cx),
-            Poll::Ready(Ok(()))
-        ));
+        done(io.as_mut().poll_flush(&mut cx));
         assert_eq!(writes.lock().expect("lock").len(), 1);
     }
 
@@ -498,14 +483,8 @@ mod tests {
         let mut cx = Context::from_waker(Waker::noop());
         let mut io = Pin::new(&mut io);
 
-        assert!(matches!(
-            io.as_mut().poll_write(&mut cx, b"abcd"),
-            Poll::Ready(Ok(4))
-        ));
-        assert!(matches!(
-            io.as_mut().poll_flush(&mut cx),
-            Poll::Ready(Ok(()))
-        ));
+        assert_eq!(done(io.as_mut().poll_write(&mut cx, b"abcd")), 4);
+        done(io.as_mut().poll_flush(&mut cx));
         assert!(
             io.as_mut().poll_flush(&mut cx).is_pending(),
             "the socket took 2 bytes"
@@ -514,10 +493,7 @@ mod tests {
 
         // Room again: the rest is not new, so this flush sends it rather than deferring it.
         *room.lock().expect("lock") = None;
-        assert!(matches!(
-            io.as_mut().poll_flush(&mut cx),
-            Poll::Ready(Ok(()))
-        ));
+        done(io.as_mut().poll_flush(&mut cx));
         assert_eq!(
             *writes.lock().expect("lock"),
             vec![b"ab".to_vec(), b"cd".to_vec()]
@@ -531,22 +507,11 @@ mod tests {
         let mut cx = Context::from_waker(Waker::noop());
         let mut io = Pin::new(&mut io);
 
-        assert!(matches!(
-            io.as_mut().poll_write(&mut cx, b"head"),
-            Poll::Ready(Ok(4))
-        ));
+        assert_eq!(done(io.as_mut().poll_write(&mut cx, b"head")), 4);
         let big = vec![7u8; OUT_MAX + 1];
-        assert!(
-            matches!(io.as_mut().poll_write(&mut cx, &big), Poll::Ready(Ok(n)) if n == big.len())
-        );
-        assert!(matches!(
-            io.as_mut().poll_write(&mut cx, b"tail"),
-            Poll::Ready(Ok(4))
-        ));
-        assert!(matches!(
-            io.as_mut().poll_shutdown(&mut cx),
-            Poll::Ready(Ok(()))
-        ));
+        assert_eq!(done(io.as_mut().poll_write(&mut cx, &big)), big.len());
+        assert_eq!(done(io.as_mut().poll_write(&mut cx, b"tail")), 4);
+        done(io.as_mut().poll_shutdown(&mut cx));
         let writes = writes.lock().expect("lock");
         assert_eq!(writes.len(), 3);
         assert_eq!(writes[0], b"head");
@@ -559,10 +524,7 @@ mod tests {
         let (mut io, _, writes) = timed(b"");
         let mut cx = Context::from_waker(Waker::noop());
         let mut io = Pin::new(&mut io);
-        assert!(matches!(
-            io.as_mut().poll_write(&mut cx, b"ab"),
-            Poll::Ready(Ok(2))
-        ));
+        assert_eq!(done(io.as_mut().poll_write(&mut cx, b"ab")), 2);
         assert_eq!(writes.lock().expect("lock").len(), 1);
     }
 }
