@@ -85,7 +85,7 @@ impl Upstreams {
             protocol: cluster.protocol,
             tls: cluster.tls.as_ref().map(|t| t.id.clone()),
         };
-        if let Some(sender) = self.pool.checkout(&key, cluster.pool.idle_timeout) {
+        if let Some(sender) = self.pool.checkout(&key) {
             match self.try_send(sender, &key, cluster, req, upload).await {
                 Ok(res) => return Ok(res),
                 // The pooled connection died under us before the request left: not the

@@ -41,12 +41,21 @@ pub struct Pool {
     h2: Mutex<FastMap<PoolKey, http2::SendRequest<ReqBody>>>,
 }
 
+// === impl Idle ===
+
+impl Idle {
+    /// Open, and idle for less than the idle timeout of the cluster that pooled it.
+    fn usable(&self) -> bool {
+        self.since.elapsed() < self.timeout && !self.sender.is_closed()
+    }
+}
+
 // === impl Pool ===
 
 impl Pool {
     /// A live idle connection for `key`, if one is pooled (newest first: the likeliest to be
     /// still open and warm).
-    pub fn checkout(&self, key: &PoolKey, idle_timeout: Duration) -> Option<Sender> {
+    pub fn checkout(&self, key: &PoolKey) -> Option<Sender> {
         if key.protocol.is_h2() {
             let mut map = self.h2.lock().unwrap_or_else(|p| p.into_inner());
             return match map.get(key) {
@@ -61,7 +70,7 @@ impl Pool {
         let mut map = self.h1.lock().unwrap_or_else(|p| p.into_inner());
         let list = map.get_mut(key)?;
         while let Some(idle) = list.pop() {
-            if idle.since.elapsed() < idle_timeout && !idle.sender.is_closed() {
+            if idle.usable() {
                 return Some(Sender::H1(idle.sender));
             }
         }
@@ -96,7 +105,7 @@ impl Pool {
     pub fn sweep(&self) {
         let mut map = self.h1.lock().unwrap_or_else(|p| p.into_inner());
         map.retain(|_, list| {
-            list.retain(|idle| idle.since.elapsed() < idle.timeout && !idle.sender.is_closed());
+            list.retain(Idle::usable);
             !list.is_empty()
         });
     }
