@@ -683,12 +683,16 @@ async fn ocsp_response_is_stapled() {
     proxy.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rapid_reset_closes_the_http2_connection() {
+/// A proxy with the test certificates in front of one origin, and a TLS connection to it for
+/// `exact.test` that agreed on h2.
+async fn h2_over_tls() -> (
+    Origin,
+    TestProxy,
+    tokio_rustls::client::TlsStream<TcpStream>,
+) {
     let certs = Certs::new();
     let origin = Origin::start("o").await;
     let proxy = TestProxy::start_tls(&config(&certs, origin.addr, origin.addr, RULES)).await;
-    // h2 over TLS, as an attacker's client would open it.
     let tcp = TcpStream::connect(proxy.https.unwrap()).await.unwrap();
     let tls = tokio_rustls::TlsConnector::from(certs.ca.client_config(&["h2"], None))
         .connect(
@@ -697,6 +701,13 @@ async fn rapid_reset_closes_the_http2_connection() {
         )
         .await
         .unwrap();
+    (origin, proxy, tls)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rapid_reset_closes_the_http2_connection() {
+    // h2 over TLS, as an attacker's client would open it.
+    let (origin, proxy, tls) = h2_over_tls().await;
     let (mut client, conn) = h2::client::handshake(tls).await.unwrap();
     let conn = tokio::spawn(conn);
     // Open and cancel streams as fast as possible (CVE-2023-44487).
@@ -729,5 +740,56 @@ async fn rapid_reset_closes_the_http2_connection() {
         "{} requests reached the origin",
         origin.hits()
     );
+    proxy.shutdown().await;
+}
+
+/// HTTP/2 over TLS writes through the same coalescing as cleartext HTTP/2, under the TLS
+/// records: big bodies on many streams at once and a trickling one all arrive whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn big_and_trickling_streams_over_tls_h2_arrive_whole() {
+    use http_body_util::{BodyExt, Empty};
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+
+    let (_origin, proxy, tls) = h2_over_tls().await;
+    let (sender, conn) = hyper::client::conn::http2::handshake::<_, _, Empty<bytes::Bytes>>(
+        TokioExecutor::new(),
+        TokioIo::new(tls),
+    )
+    .await
+    .unwrap();
+    tokio::spawn(conn);
+    let get = |path: String| {
+        let mut s = sender.clone();
+        tokio::spawn(async move {
+            let req = http::Request::builder()
+                .uri(format!("https://exact.test{path}"))
+                .body(Empty::new())
+                .unwrap();
+            s.ready().await.unwrap();
+            let res = s.send_request(req).await.unwrap();
+            assert_eq!(res.status(), 200);
+            res.into_body().collect().await.unwrap().to_bytes()
+        })
+    };
+    let drip = get("/drip/4/30".to_owned());
+    let big: Vec<_> = (0..8usize)
+        .map(|i| {
+            let len = 250_000 + i * 9_001;
+            (len, get(format!("/bytes/{len}")))
+        })
+        .collect();
+    for (len, t) in big {
+        let body = tokio::time::timeout(Duration::from_secs(20), t)
+            .await
+            .expect("the body arrived in time")
+            .unwrap();
+        assert_eq!(body.len(), len);
+        assert!(body.iter().all(|b| *b == b'x'));
+    }
+    let dripped = tokio::time::timeout(Duration::from_secs(10), drip)
+        .await
+        .expect("the trickle arrived in time")
+        .unwrap();
+    assert_eq!(&dripped[..], b"drip\n".repeat(4).as_slice());
     proxy.shutdown().await;
 }
