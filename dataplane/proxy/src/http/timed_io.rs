@@ -216,9 +216,7 @@ impl<T: AsyncWrite> TimedIo<T> {
             }
         }
     }
-}
 
-impl<T: AsyncWrite> TimedIo<T> {
     fn coalescing(&self) -> bool {
         self.timers.coalesce.load(Ordering::Relaxed)
     }

@@ -55,8 +55,7 @@ struct Checkin {
     pool: Arc<Pool>,
     key: PoolKey,
     sender: http1::SendRequest<ReqBody>,
-    max_idle: usize,
-    idle_timeout: std::time::Duration,
+    settings: bfe_config::cluster::Pool,
 }
 
 // === impl Upstreams ===
@@ -212,8 +211,7 @@ impl Upstreams {
                     pool: self.pool.clone(),
                     key: key.clone(),
                     sender,
-                    max_idle: cluster.pool.max_idle_per_backend,
-                    idle_timeout: cluster.pool.idle_timeout,
+                    settings: cluster.pool,
                 };
                 // A connection that switched protocols is no longer HTTP: never pooled.
                 let checkin =
@@ -291,7 +289,7 @@ impl UpstreamBody {
 
     fn release(&mut self) {
         if let Some(c) = self.checkin.take() {
-            c.pool.checkin(c.key, c.sender, c.max_idle, c.idle_timeout);
+            c.pool.checkin(c.key, c.sender, c.settings);
         }
     }
 }

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use bfe_config::FastMap;
-use bfe_config::cluster::BackendProtocol;
+use bfe_config::cluster::{BackendProtocol, Pool as PoolSettings};
 use hyper::client::conn::{http1, http2};
 
 use crate::http::body::ReqBody;
@@ -77,14 +77,14 @@ impl Pool {
         None
     }
 
-    /// Returns an HTTP/1 connection whose exchange completed.
+    /// Returns an HTTP/1 connection whose exchange completed, under its cluster's pool settings.
     pub fn checkin(
         &self,
         key: PoolKey,
         sender: http1::SendRequest<ReqBody>,
-        max_idle: usize,
-        timeout: Duration,
+        settings: PoolSettings,
     ) {
+        let max_idle = settings.max_idle_per_backend;
         if sender.is_closed() || max_idle == 0 {
             return;
         }
@@ -97,7 +97,7 @@ impl Pool {
         list.push(Idle {
             sender,
             since: Instant::now(),
-            timeout,
+            timeout: settings.idle_timeout,
         });
     }
 
