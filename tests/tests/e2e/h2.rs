@@ -34,8 +34,8 @@ fn req(
 }
 
 /// Sends `req` on its own stream from a task of its own: the status and the whole body,
-/// within 20 s.
-fn exchange(
+/// within 20 s. (The TLS tests use it too.)
+pub(crate) fn exchange(
     sender: &http2::SendRequest<Full<Bytes>>,
     req: http::Request<Full<Bytes>>,
 ) -> tokio::task::JoinHandle<(http::StatusCode, Bytes)> {
