@@ -34,8 +34,8 @@ fn req(
 }
 
 /// Sends `req` on its own stream from a task of its own: the status and the whole body,
-/// within 20 s. (The TLS tests use it too.)
-pub(crate) fn exchange(
+/// within 20 s.
+fn exchange(
     sender: &http2::SendRequest<Full<Bytes>>,
     req: http::Request<Full<Bytes>>,
 ) -> tokio::task::JoinHandle<(http::StatusCode, Bytes)> {
@@ -85,21 +85,30 @@ async fn concurrent_h2_streams_run_through_the_pipeline() {
     proxy.shutdown().await;
 }
 
-/// Large bodies on many streams at once (the proxy coalesces an HTTP/2 connection's writes
-/// and sends them past its buffer's size directly), beside a stream that trickles small
-/// chunks: every body arrives whole and in its own stream, and no chunk waits for more.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn big_and_trickling_h2_streams_arrive_whole() {
     let origin = Origin::start("h1-origin").await;
     let proxy = TestProxy::start(&simple_config(&["a.test"], &[origin.addr], "")).await;
     let sender = h2_client(proxy.addr).await;
-    let drip = exchange(&sender, req("GET", "a.test", "/drip/5/30", b""));
-    let mut tasks = Vec::new();
-    for i in 0..16usize {
-        let len = 200_000 + i * 7_001;
-        let get = req("GET", "a.test", &format!("/bytes/{len}"), b"");
-        tasks.push((len, exchange(&sender, get)));
-    }
+    big_beside_trickling(&sender, |path| req("GET", "a.test", path, b"")).await;
+    proxy.shutdown().await;
+}
+
+/// Large bodies on many streams at once (the proxy coalesces an HTTP/2 connection's writes
+/// and sends them past its buffer's size directly), beside a stream that trickles small
+/// chunks: every body arrives whole and in its own stream, and no chunk waits for more.
+/// `get` makes the GET request for a path. (The TLS tests use it too.)
+pub(crate) async fn big_beside_trickling(
+    sender: &http2::SendRequest<Full<Bytes>>,
+    get: impl Fn(&str) -> http::Request<Full<Bytes>>,
+) {
+    let drip = exchange(sender, get("/drip/5/30"));
+    let tasks: Vec<_> = (0..16usize)
+        .map(|i| {
+            let len = 200_000 + i * 7_001;
+            (len, exchange(sender, get(&format!("/bytes/{len}"))))
+        })
+        .collect();
     for (len, t) in tasks {
         let (status, body) = t.await.unwrap();
         assert_eq!(status, 200);
@@ -109,7 +118,6 @@ async fn big_and_trickling_h2_streams_arrive_whole() {
     let (status, dripped) = drip.await.unwrap();
     assert_eq!(status, 200);
     assert_eq!(&dripped[..], b"drip\n".repeat(5).as_slice());
-    proxy.shutdown().await;
 }
 
 #[tokio::test]

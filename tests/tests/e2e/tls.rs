@@ -758,28 +758,12 @@ async fn big_and_trickling_streams_over_tls_h2_arrive_whole() {
     .await
     .unwrap();
     tokio::spawn(conn);
-    let get = |path: String| {
-        let req = http::Request::builder()
+    crate::h2::big_beside_trickling(&sender, |path| {
+        http::Request::builder()
             .uri(format!("https://exact.test{path}"))
             .body(Full::default())
-            .unwrap();
-        crate::h2::exchange(&sender, req)
-    };
-    let drip = get("/drip/4/30".to_owned());
-    let big: Vec<_> = (0..8usize)
-        .map(|i| {
-            let len = 250_000 + i * 9_001;
-            (len, get(format!("/bytes/{len}")))
-        })
-        .collect();
-    for (len, t) in big {
-        let (status, body) = t.await.unwrap();
-        assert_eq!(status, 200);
-        assert_eq!(body.len(), len);
-        assert!(body.iter().all(|b| *b == b'x'));
-    }
-    let (status, dripped) = drip.await.unwrap();
-    assert_eq!(status, 200);
-    assert_eq!(&dripped[..], b"drip\n".repeat(4).as_slice());
+            .unwrap()
+    })
+    .await;
     proxy.shutdown().await;
 }
