@@ -4,8 +4,10 @@
 pub mod admin;
 pub mod agent;
 pub mod balance;
+pub mod deadline;
 pub mod error;
 pub mod facts;
+pub mod gated;
 pub mod health;
 pub mod http;
 pub mod live;

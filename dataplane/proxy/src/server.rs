@@ -16,6 +16,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 use tokio_rustls::LazyConfigAcceptor;
 
+use crate::gated::Gated;
 use crate::http::timed_io::{ConnTimers, TimedIo};
 use crate::pipeline::{ConnDecision, ConnPhase, Engine, Session};
 use crate::proxy_protocol::{self, Mode};
@@ -92,8 +93,8 @@ fn http_builder(engine: &Engine) -> auto::Builder<TokioExecutor> {
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_read_timeout)
+        // The head deadline is the client socket's (`TimedIo`): cheaper per request.
+        .header_read_timeout(None)
         // hyper refuses a buffer below 8 KiB.
         .max_buf_size(limits.max_header_bytes.max(8192))
         .keep_alive(true)
@@ -301,9 +302,12 @@ async fn serve_http<I>(
     };
     let conn = builder.serve_connection_with_upgrades(TokioIo::new(io), svc);
     tokio::pin!(conn);
+    let draining = Gated::new(until_true(&mut drain.draining));
+    tokio::pin!(draining);
     let result = tokio::select! {
+        biased;
         r = conn.as_mut() => r,
-        () = until_true(&mut drain.draining) => {
+        () = draining.as_mut() => {
             // HTTP/1: close after the in-flight response; HTTP/2: GOAWAY, finish open streams.
             conn.as_mut().graceful_shutdown();
             tokio::select! {
@@ -359,11 +363,12 @@ async fn serve_stream<I>(
     });
     let splice = crate::stream::proxy(io, addr, cluster.timeouts.connect, pp, target.idle_timeout);
     tokio::select! {
+        biased;
         r = splice => match r {
             Ok((up, down)) => tracing::debug!(up, down, "Stream ended."),
             Err(e) => tracing::debug!(error = %e, "Stream ended with an error."),
         },
-        () = until_true(&mut drain.abort) => {}
+        () = Gated::new(until_true(&mut drain.abort)) => {}
     }
     drop(drain.alive);
 }

@@ -55,6 +55,27 @@ async fn backend_response_header_timeout_is_504() {
     proxy.shutdown().await;
 }
 
+/// A pooled backend connection keeps one timer across its exchanges: each exchange still gets
+/// its whole response-header timeout, counted from its own start.
+#[tokio::test]
+async fn each_exchange_on_a_pooled_backend_connection_gets_its_own_response_timeout() {
+    let origin = Origin::start("o").await;
+    let proxy = TestProxy::start(&simple_config(&["a.test"], &[origin.addr], FAST)).await;
+    assert_eq!(get(proxy.addr, "a.test", "/delay/10").await.status, 200);
+    // The first exchange's deadline (300 ms after it started) passes during the second one,
+    // which needs 200 of its own 300 ms.
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    assert_eq!(get(proxy.addr, "a.test", "/delay/200").await.status, 200);
+    let started = Instant::now();
+    assert_eq!(get(proxy.addr, "a.test", "/delay/3000").await.status, 504);
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(250) && waited < Duration::from_secs(2),
+        "timed out after {waited:?}, not ~300 ms"
+    );
+    proxy.shutdown().await;
+}
+
 #[tokio::test]
 async fn slow_client_body_is_408() {
     let origin = Origin::start("o").await;

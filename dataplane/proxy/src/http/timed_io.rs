@@ -1,10 +1,14 @@
-//! A client socket with the timeouts hyper does not give per request: idle time between
-//! requests (the cluster's keep-alive idle) and a per-write deadline towards a slow reader.
-//! It also counts bytes for the session, and coalesces an HTTP/2 connection's writes.
+//! A client socket with its timeouts: idle time between requests (the cluster's keep-alive
+//! idle), the time an HTTP/1 request head may take to arrive whole (slowloris), and a per-write
+//! deadline towards a slow reader. It also counts bytes for the session, and coalesces an
+//! HTTP/2 connection's writes.
 //!
-//! Deadlines are lazy: the logical deadline moves with every request, but the timer-wheel
-//! entry is only re-armed when it fires early (or must fire sooner), so a busy keep-alive
-//! connection touches the timer wheel about once per timeout period, not once per read.
+//! The head deadline is here rather than hyper's `header_read_timeout`: hyper allocates and
+//! registers a fresh timer for every request head, which cost about 1k instructions per
+//! request; here it is one clock read per request and a lazily re-armed timer.
+//!
+//! Deadlines are lazy (`crate::deadline`): the logical deadline moves with every request, but
+//! the timer is only re-armed when it fires early (or must fire sooner).
 //!
 //! Write coalescing: the `h2` crate writes every DATA frame above 256 bytes with its own
 //! `writev` (it chains the payload instead of copying it) and flushes after each, so a
@@ -23,6 +27,8 @@ use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use pin_project_lite::pin_project;
+
+use crate::deadline::{poll_deadline, unarmed};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::{Instant, Sleep};
 
@@ -34,7 +40,12 @@ pub struct ConnTimers {
     /// Read deadline while no request is in flight (first request, then keep-alive idle).
     idle_ms: AtomicU64,
     write_ms: AtomicU64,
+    /// How long an HTTP/1 request head may take, from when the connection starts waiting for
+    /// it until the request starts.
+    head: Duration,
     in_flight: AtomicUsize,
+    /// Requests started so far: a new value means the head being waited for is a new one.
+    started: AtomicU64,
     /// Coalesce writes (HTTP/2 connections; see the module docs).
     coalesce: AtomicBool,
 }
@@ -47,6 +58,8 @@ pin_project! {
         session: Arc<Session>,
         read_sleep: Pin<Box<Sleep>>,
         read_deadline: Option<Instant>,
+        // The head being waited for (the `started` count it follows) and its deadline.
+        head_deadline: Option<(u64, Instant)>,
         write_sleep: Pin<Box<Sleep>>,
         write_deadline: Option<Instant>,
         // Coalesced writes not yet sent, and their length at the last flush (deferred).
@@ -70,11 +83,14 @@ pub struct InFlight(Arc<ConnTimers>);
 // === impl ConnTimers ===
 
 impl ConnTimers {
-    pub fn new(idle: Duration, write: Duration) -> Arc<Self> {
+    /// `head` also bounds the wait for the first request, until a cluster sets the idle.
+    pub fn new(head: Duration, write: Duration) -> Arc<Self> {
         Arc::new(Self {
-            idle_ms: AtomicU64::new(millis(idle)),
+            idle_ms: AtomicU64::new(millis(head)),
             write_ms: AtomicU64::new(millis(write)),
+            head,
             in_flight: AtomicUsize::new(0),
+            started: AtomicU64::new(0),
             coalesce: AtomicBool::new(false),
         })
     }
@@ -92,6 +108,7 @@ impl ConnTimers {
 
     pub fn start_request(self: &Arc<Self>) -> InFlight {
         self.in_flight.fetch_add(1, Ordering::AcqRel);
+        self.started.fetch_add(1, Ordering::Relaxed);
         InFlight(self.clone())
     }
 }
@@ -110,34 +127,19 @@ fn millis(d: Duration) -> u64 {
 
 impl<T> TimedIo<T> {
     pub fn new(inner: T, timers: Arc<ConnTimers>, session: Arc<Session>) -> Self {
-        let far = Instant::now() + Duration::from_secs(86400 * 365);
         Self {
             inner,
             timers,
             session,
-            read_sleep: Box::pin(tokio::time::sleep_until(far)),
+            read_sleep: unarmed(),
             read_deadline: None,
-            write_sleep: Box::pin(tokio::time::sleep_until(far)),
+            head_deadline: None,
+            write_sleep: unarmed(),
             write_deadline: None,
             out: Vec::new(),
             out_at_flush: 0,
             sniffed: false,
         }
-    }
-}
-
-/// Waits for `deadline` on `sleep`, which may be armed earlier than that (never later): an
-/// early firing re-arms it for the rest.
-fn poll_deadline(sleep: &mut Pin<Box<Sleep>>, deadline: Instant, cx: &mut Context<'_>) -> Poll<()> {
-    loop {
-        if sleep.deadline() > deadline {
-            sleep.as_mut().reset(deadline);
-        }
-        ready!(sleep.as_mut().poll(cx));
-        if Instant::now() >= deadline {
-            return Poll::Ready(());
-        }
-        sleep.as_mut().reset(deadline);
     }
 }
 
@@ -153,38 +155,60 @@ impl<T: AsyncRead> AsyncRead for TimedIo<T> {
     ) -> Poll<io::Result<()>> {
         let this = self.project();
         let before = buf.filled().len();
-        match this.inner.poll_read(cx, buf) {
-            Poll::Ready(r) => {
-                *this.read_deadline = None;
-                let read = &buf.filled()[before..];
-                if !*this.sniffed && !read.is_empty() {
-                    *this.sniffed = true;
-                    if read.starts_with(H2_PREFACE) {
-                        this.timers.coalesce_writes();
-                    }
+        let polled = this.inner.poll_read(cx, buf);
+        if let Poll::Ready(r) = &polled {
+            *this.read_deadline = None;
+            let read = &buf.filled()[before..];
+            if !*this.sniffed && !read.is_empty() {
+                *this.sniffed = true;
+                if read.starts_with(H2_PREFACE) {
+                    this.timers.coalesce_writes();
                 }
-                this.session
-                    .bytes_in
-                    .fetch_add(read.len() as u64, Ordering::Relaxed);
-                Poll::Ready(r)
             }
-            Poll::Pending => {
-                // Idle deadline only between requests: a request body has its own timeout.
-                if this.timers.in_flight.load(Ordering::Acquire) > 0 {
-                    *this.read_deadline = None;
-                    return Poll::Pending;
-                }
-                if this.out.is_empty() && this.out.capacity() > 0 {
-                    *this.out = Vec::new();
-                }
-                let deadline = *this.read_deadline.get_or_insert_with(|| {
-                    let ms = this.timers.idle_ms.load(Ordering::Relaxed);
-                    Instant::now() + Duration::from_millis(ms)
-                });
-                ready!(poll_deadline(this.read_sleep, deadline, cx));
-                Poll::Ready(Err(timed_out("idle")))
+            this.session
+                .bytes_in
+                .fetch_add(read.len() as u64, Ordering::Relaxed);
+            if r.is_err() {
+                return polled;
             }
         }
+        // A request in flight: its body has its own timeout, and its head has arrived.
+        if this.timers.in_flight.load(Ordering::Acquire) > 0 {
+            *this.read_deadline = None;
+            return polled;
+        }
+        // Waiting for a request head (HTTP/1; HTTP/2 has no heads between requests). Its
+        // deadline runs from the first read after the previous request started.
+        let mut now = None;
+        let head = if this.timers.coalesce.load(Ordering::Relaxed) {
+            None
+        } else {
+            let started = this.timers.started.load(Ordering::Relaxed);
+            match *this.head_deadline {
+                Some((n, at)) if n == started => Some(at),
+                _ => {
+                    let at = *now.insert(Instant::now()) + this.timers.head;
+                    *this.head_deadline = Some((started, at));
+                    Some(at)
+                }
+            }
+        };
+        if polled.is_ready() {
+            return polled;
+        }
+        if this.out.is_empty() && this.out.capacity() > 0 {
+            *this.out = Vec::new();
+        }
+        let idle = *this.read_deadline.get_or_insert_with(|| {
+            let ms = this.timers.idle_ms.load(Ordering::Relaxed);
+            now.unwrap_or_else(Instant::now) + Duration::from_millis(ms)
+        });
+        let (deadline, what) = match head {
+            Some(at) if at < idle => (at, "request head"),
+            _ => (idle, "idle"),
+        };
+        ready!(poll_deadline(this.read_sleep.as_mut(), deadline, cx));
+        Poll::Ready(Err(timed_out(what)))
     }
 }
 
@@ -211,7 +235,7 @@ impl<T: AsyncWrite> TimedIo<T> {
                     let ms = this.timers.write_ms.load(Ordering::Relaxed);
                     Instant::now() + Duration::from_millis(ms)
                 });
-                ready!(poll_deadline(this.write_sleep, deadline, cx));
+                ready!(poll_deadline(this.write_sleep.as_mut(), deadline, cx));
                 Poll::Ready(Err(timed_out("write")))
             }
         }

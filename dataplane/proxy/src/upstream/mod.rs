@@ -7,7 +7,8 @@ pub(crate) mod tls;
 
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
+use std::time::Duration;
 
 use bfe_config::cluster::{Backend, Cluster};
 use bytes::Bytes;
@@ -17,9 +18,11 @@ use hyper::body::Incoming;
 use hyper::client::conn::{http1, http2};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::TcpStream;
+use tokio::time::{Instant, Sleep};
 
-pub use pool::{Pool, PoolKey, Sender};
+pub use pool::{H1Conn, Pool, PoolKey, Sender};
 
+use crate::deadline::poll_deadline;
 use crate::error::ProxyError;
 use crate::http::body::{BodyOutcome, ReqBody};
 
@@ -54,7 +57,7 @@ pub struct UpstreamBody {
 struct Checkin {
     pool: Arc<Pool>,
     key: PoolKey,
-    sender: http1::SendRequest<ReqBody>,
+    sender: H1Conn,
     settings: bfe_config::cluster::Pool,
 }
 
@@ -173,7 +176,10 @@ impl Upstreams {
                             tracing::debug!(error = %e, "Backend connection ended with an error.");
                         }
                     });
-                    Ok(Sender::H1(sender))
+                    Ok(Sender::H1(H1Conn {
+                        sender,
+                        timer: crate::deadline::unarmed(),
+                    }))
                 }
                 Err(e) => Err(e),
             }
@@ -194,14 +200,15 @@ impl Upstreams {
     ) -> Result<Response<UpstreamBody>, TrySend> {
         let timeout = cluster.timeouts.response_header;
         match sender {
-            Sender::H1(mut sender) => {
-                if sender.ready().await.is_err() {
+            Sender::H1(mut conn) => {
+                if conn.sender.ready().await.is_err() {
                     return Err(TrySend::Returned);
                 }
                 let Some(r) = req.take() else {
                     return Err(TrySend::Failed(EMPTY_SLOT));
                 };
-                let res = match response_deadline(timeout, upload, sender.try_send_request(r)).await
+                let sent = conn.sender.try_send_request(r);
+                let res = match response_deadline(conn.timer.as_mut(), timeout, upload, sent).await
                 {
                     Err(_) => return Err(TrySend::Failed(ProxyError::ResponseTimeout)),
                     Ok(Err(e)) => return Err(exchange_failed(req, e, key)),
@@ -210,7 +217,7 @@ impl Upstreams {
                 let checkin = Checkin {
                     pool: self.pool.clone(),
                     key: key.clone(),
-                    sender,
+                    sender: conn,
                     settings: cluster.pool,
                 };
                 // A connection that switched protocols is no longer HTTP: never pooled.
@@ -225,7 +232,10 @@ impl Upstreams {
                 let Some(r) = req.take() else {
                     return Err(TrySend::Failed(EMPTY_SLOT));
                 };
-                match response_deadline(timeout, upload, sender.try_send_request(r)).await {
+                // Streams share the connection: each has its own timer.
+                let timer = tokio::time::sleep(timeout);
+                tokio::pin!(timer);
+                match response_deadline(timer, timeout, upload, sender.try_send_request(r)).await {
                     Err(_) => Err(TrySend::Failed(ProxyError::ResponseTimeout)),
                     Ok(Err(e)) => Err(exchange_failed(req, e, key)),
                     Ok(Ok(res)) => Ok(res.map(|inner| UpstreamBody::new(inner, None))),
@@ -259,20 +269,28 @@ fn exchange_failed(
 const EMPTY_SLOT: ProxyError = ProxyError::BackendProtocol;
 
 /// Waits for the response head at most `timeout` after the client's body finished uploading
-/// (a slow upload is bounded by the body's own read timeout, not by this one).
+/// (a slow upload is bounded by the body's own read timeout, not by this one), on `timer`.
 async fn response_deadline<F: Future>(
-    timeout: std::time::Duration,
+    mut timer: Pin<&mut Sleep>,
+    timeout: Duration,
     upload: &BodyOutcome,
     fut: F,
 ) -> Result<F::Output, ()> {
     tokio::pin!(fut);
-    loop {
-        match tokio::time::timeout(timeout, &mut fut).await {
-            Ok(out) => return Ok(out),
-            Err(_) if upload.streaming() => continue,
-            Err(_) => return Err(()),
+    let mut deadline = Instant::now() + timeout;
+    std::future::poll_fn(|cx| {
+        if let Poll::Ready(out) = fut.as_mut().poll(cx) {
+            return Poll::Ready(Ok(out));
         }
-    }
+        loop {
+            ready!(poll_deadline(timer.as_mut(), deadline, cx));
+            if !upload.streaming() {
+                return Poll::Ready(Err(()));
+            }
+            deadline = Instant::now() + timeout;
+        }
+    })
+    .await
 }
 
 // === impl UpstreamBody ===

@@ -1,12 +1,14 @@
 //! Idle backend connections, keyed by backend address and protocol. Lives beside the snapshot
 //! and survives config swaps: a swap does not cost a reconnect.
 
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use bfe_config::FastMap;
 use bfe_config::cluster::{BackendProtocol, Pool as PoolSettings};
 use hyper::client::conn::{http1, http2};
+use tokio::time::Sleep;
 
 use crate::http::body::ReqBody;
 
@@ -20,13 +22,20 @@ pub struct PoolKey {
 
 /// A connection able to carry a request.
 pub enum Sender {
-    H1(http1::SendRequest<ReqBody>),
+    H1(H1Conn),
     /// HTTP/2 senders are shared: many requests multiplex over one connection.
     H2(http2::SendRequest<ReqBody>),
 }
 
+/// An HTTP/1 backend connection: one exchange at a time, so one response timer.
+pub struct H1Conn {
+    pub sender: http1::SendRequest<ReqBody>,
+    /// The response-header timer of its exchanges, lazily armed (`crate::deadline`).
+    pub timer: Pin<Box<Sleep>>,
+}
+
 struct Idle {
-    sender: http1::SendRequest<ReqBody>,
+    sender: H1Conn,
     since: Instant,
     timeout: Duration,
 }
@@ -46,7 +55,7 @@ pub struct Pool {
 impl Idle {
     /// Open, and idle for less than the idle timeout of the cluster that pooled it.
     fn usable(&self) -> bool {
-        self.since.elapsed() < self.timeout && !self.sender.is_closed()
+        self.since.elapsed() < self.timeout && !self.sender.sender.is_closed()
     }
 }
 
@@ -78,14 +87,9 @@ impl Pool {
     }
 
     /// Returns an HTTP/1 connection whose exchange completed, under its cluster's pool settings.
-    pub fn checkin(
-        &self,
-        key: PoolKey,
-        sender: http1::SendRequest<ReqBody>,
-        settings: PoolSettings,
-    ) {
+    pub fn checkin(&self, key: PoolKey, sender: H1Conn, settings: PoolSettings) {
         let max_idle = settings.max_idle_per_backend;
-        if sender.is_closed() || max_idle == 0 {
+        if sender.sender.is_closed() || max_idle == 0 {
             return;
         }
         let mut map = self.h1.lock().unwrap_or_else(|p| p.into_inner());
