@@ -27,11 +27,10 @@ use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use pin_project_lite::pin_project;
-
-use crate::deadline::{poll_deadline, unarmed};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::{Instant, Sleep};
 
+use crate::deadline::{poll_deadline, unarmed};
 use crate::pipeline::Session;
 
 /// Timeouts of one connection, updated by the requests it carries.
