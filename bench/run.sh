@@ -2,8 +2,8 @@
 # Side-by-side benchmark of our data plane against nginx and HAProxy on loopback.
 # See bench/README.md. Everything it starts it stops (trap); every load is time-bounded.
 #
-#   bash bench/run.sh            # full: 3 runs, median per figure (~12-14 min)
-#   QUICK=1 bash bench/run.sh    # 1 run, short tests (~3 min)
+#   bash bench/run.sh            # full: 3 runs, median per figure (17-24 min)
+#   QUICK=1 bash bench/run.sh    # 1 run, short tests (~5 min)
 #
 # Knobs (environment): RUNS, DURATION (seconds per test), FIXED_DURATION (3 x DURATION),
 # PROXIES ("ours nginx haproxy"),
