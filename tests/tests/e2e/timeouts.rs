@@ -80,18 +80,24 @@ async fn each_exchange_on_a_pooled_backend_connection_gets_its_own_response_time
 /// at the timeout while a quick one on the same connection is answered.
 #[tokio::test]
 async fn response_header_timeout_over_an_h2c_backend_is_504_per_stream() {
-    let backend = delaying_h2c_backend().await;
+    // The origin speaks HTTP/2 with prior knowledge too.
+    let origin = Origin::start("o").await;
     let proxy = TestProxy::start(&simple_config(
         &["a.test"],
-        &[backend],
+        &[origin.addr],
         &format!("{FAST}\n    protocol: h2c\n    retry: {{ max: 0 }}"),
     ))
     .await;
-    assert_eq!(get(proxy.addr, "a.test", "/10").await.status, 200);
+    let first = get(proxy.addr, "a.test", "/").await;
+    assert_eq!(
+        first.json()["version"],
+        "HTTP/2.0",
+        "the exchange went over HTTP/2"
+    );
     let started = Instant::now();
-    let (slow, quick) = tokio::join!(get(proxy.addr, "a.test", "/3000"), async {
+    let (slow, quick) = tokio::join!(get(proxy.addr, "a.test", "/delay/3000"), async {
         tokio::time::sleep(Duration::from_millis(50)).await;
-        get(proxy.addr, "a.test", "/10").await
+        get(proxy.addr, "a.test", "/delay/10").await
     });
     assert_eq!(slow.status, 504);
     assert_eq!(quick.status, 200);
@@ -101,36 +107,6 @@ async fn response_header_timeout_over_an_h2c_backend_is_504_per_stream() {
         "timed out after {waited:?}, not ~300 ms"
     );
     proxy.shutdown().await;
-}
-
-/// An h2c backend answering each request after the number of ms its path names.
-async fn delaying_h2c_backend() -> std::net::SocketAddr {
-    use hyper_util::rt::{TokioExecutor, TokioIo};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((tcp, _)) = listener.accept().await {
-            let svc = hyper::service::service_fn(
-                |req: http::Request<hyper::body::Incoming>| async move {
-                    let ms = req
-                        .uri()
-                        .path()
-                        .trim_start_matches('/')
-                        .parse()
-                        .unwrap_or(0);
-                    tokio::time::sleep(Duration::from_millis(ms)).await;
-                    Ok::<_, std::convert::Infallible>(http::Response::new(
-                        http_body_util::Full::new(bytes::Bytes::from_static(b"ok")),
-                    ))
-                },
-            );
-            tokio::spawn(
-                hyper::server::conn::http2::Builder::new(TokioExecutor::new())
-                    .serve_connection(TokioIo::new(tcp), svc),
-            );
-        }
-    });
-    addr
 }
 
 #[tokio::test]

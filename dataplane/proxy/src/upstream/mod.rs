@@ -57,7 +57,7 @@ pub struct UpstreamBody {
 struct Checkin {
     pool: Arc<Pool>,
     key: PoolKey,
-    sender: H1Conn,
+    conn: H1Conn,
     settings: bfe_config::cluster::Pool,
 }
 
@@ -207,17 +207,20 @@ impl Upstreams {
                 let Some(r) = req.take() else {
                     return Err(TrySend::Failed(EMPTY_SLOT));
                 };
+                let deadline = Instant::now() + timeout;
                 let sent = conn.sender.try_send_request(r);
-                let res = match response_deadline(conn.timer.as_mut(), timeout, upload, sent).await
-                {
-                    Err(_) => return Err(TrySend::Failed(ProxyError::ResponseTimeout)),
-                    Ok(Err(e)) => return Err(exchange_failed(req, e, key)),
-                    Ok(Ok(res)) => res,
-                };
+                let res =
+                    match response_deadline(conn.timer.as_mut(), deadline, timeout, upload, sent)
+                        .await
+                    {
+                        Err(_) => return Err(TrySend::Failed(ProxyError::ResponseTimeout)),
+                        Ok(Err(e)) => return Err(exchange_failed(req, e, key)),
+                        Ok(Ok(res)) => res,
+                    };
                 let checkin = Checkin {
                     pool: self.pool.clone(),
                     key: key.clone(),
-                    sender: conn,
+                    conn,
                     settings: cluster.pool,
                 };
                 // A connection that switched protocols is no longer HTTP: never pooled.
@@ -233,9 +236,11 @@ impl Upstreams {
                     return Err(TrySend::Failed(EMPTY_SLOT));
                 };
                 // Streams share the connection: each has its own timer.
-                let timer = tokio::time::sleep(timeout);
+                let deadline = Instant::now() + timeout;
+                let timer = tokio::time::sleep_until(deadline);
                 tokio::pin!(timer);
-                match response_deadline(timer, timeout, upload, sender.try_send_request(r)).await {
+                let sent = sender.try_send_request(r);
+                match response_deadline(timer, deadline, timeout, upload, sent).await {
                     Err(_) => Err(TrySend::Failed(ProxyError::ResponseTimeout)),
                     Ok(Err(e)) => Err(exchange_failed(req, e, key)),
                     Ok(Ok(res)) => Ok(res.map(|inner| UpstreamBody::new(inner, None))),
@@ -268,16 +273,17 @@ fn exchange_failed(
 /// reported as a failed exchange rather than a panic.
 const EMPTY_SLOT: ProxyError = ProxyError::BackendProtocol;
 
-/// Waits for the response head at most `timeout` after the client's body finished uploading
-/// (a slow upload is bounded by the body's own read timeout, not by this one), on `timer`.
+/// Waits for the response head until `deadline`, or, while the client's body is still
+/// uploading, `timeout` past it (a slow upload is bounded by the body's own read timeout, not by
+/// this one), on `timer`.
 async fn response_deadline<F: Future>(
     mut timer: Pin<&mut Sleep>,
+    mut deadline: Instant,
     timeout: Duration,
     upload: &BodyOutcome,
     fut: F,
 ) -> Result<F::Output, ()> {
     tokio::pin!(fut);
-    let mut deadline = Instant::now() + timeout;
     std::future::poll_fn(|cx| {
         if let Poll::Ready(out) = fut.as_mut().poll(cx) {
             return Poll::Ready(Ok(out));
@@ -307,7 +313,7 @@ impl UpstreamBody {
 
     fn release(&mut self) {
         if let Some(c) = self.checkin.take() {
-            c.pool.checkin(c.key, c.sender, c.settings);
+            c.pool.checkin(c.key, c.conn, c.settings);
         }
     }
 }

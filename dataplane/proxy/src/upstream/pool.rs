@@ -35,7 +35,7 @@ pub struct H1Conn {
 }
 
 struct Idle {
-    sender: H1Conn,
+    conn: H1Conn,
     since: Instant,
     timeout: Duration,
 }
@@ -55,7 +55,7 @@ pub struct Pool {
 impl Idle {
     /// Open, and idle for less than the idle timeout of the cluster that pooled it.
     fn usable(&self) -> bool {
-        self.since.elapsed() < self.timeout && !self.sender.sender.is_closed()
+        self.since.elapsed() < self.timeout && !self.conn.sender.is_closed()
     }
 }
 
@@ -80,16 +80,16 @@ impl Pool {
         let list = map.get_mut(key)?;
         while let Some(idle) = list.pop() {
             if idle.usable() {
-                return Some(Sender::H1(idle.sender));
+                return Some(Sender::H1(idle.conn));
             }
         }
         None
     }
 
     /// Returns an HTTP/1 connection whose exchange completed, under its cluster's pool settings.
-    pub fn checkin(&self, key: PoolKey, sender: H1Conn, settings: PoolSettings) {
+    pub fn checkin(&self, key: PoolKey, conn: H1Conn, settings: PoolSettings) {
         let max_idle = settings.max_idle_per_backend;
-        if sender.sender.is_closed() || max_idle == 0 {
+        if conn.sender.is_closed() || max_idle == 0 {
             return;
         }
         let mut map = self.h1.lock().unwrap_or_else(|p| p.into_inner());
@@ -99,7 +99,7 @@ impl Pool {
             list.remove(0);
         }
         list.push(Idle {
-            sender,
+            conn,
             since: Instant::now(),
             timeout: settings.idle_timeout,
         });
