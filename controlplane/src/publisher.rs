@@ -78,11 +78,21 @@ async fn watch_head(
         if tx.is_closed() {
             return;
         }
-        tokio::select! {
-            _ = wake.recv() => {}
-            () = store.next_commit() => {}
-            _ = tokio::time::sleep(POLL) => {}
-        }
+        next_wake(&mut wake, store.next_commit()).await;
+    }
+}
+
+/// Waits for a reason to read the head again: a NOTIFY from any replica, a commit of this
+/// process, or the poll interval. Without a LISTEN task (SQLite) `wake` is closed from the
+/// start: its branch must then be disabled, not taken, or the loop spins on the store.
+async fn next_wake(
+    wake: &mut tokio::sync::mpsc::Receiver<()>,
+    committed: impl std::future::Future<Output = ()>,
+) {
+    tokio::select! {
+        Some(()) = wake.recv() => {}
+        () = committed => {}
+        () = tokio::time::sleep(POLL) => {}
     }
 }
 
@@ -127,5 +137,28 @@ async fn listen(url: String, wake: tokio::sync::mpsc::Sender<()>) {
             return;
         }
         tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression: with no LISTEN task the closed wake channel made every wait return at
+    /// once, so an idle control plane on SQLite read its head in a loop at 100 % of a core.
+    #[tokio::test]
+    async fn a_closed_wake_channel_waits_for_the_poll_interval() {
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<()>(1);
+        drop(tx);
+        let waited = tokio::time::timeout(POLL / 2, next_wake(&mut rx, std::future::pending()));
+        assert!(waited.await.is_err(), "woke before the poll interval");
+    }
+
+    #[tokio::test]
+    async fn a_notification_wakes_before_the_poll_interval() {
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<()>(1);
+        tx.try_send(()).expect("room for one");
+        let waited = tokio::time::timeout(POLL / 2, next_wake(&mut rx, std::future::pending()));
+        assert!(waited.await.is_ok(), "a notification must wake the watcher");
     }
 }
