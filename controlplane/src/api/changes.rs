@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::extract::{ApiJson, RequestId};
+use super::resource::with_config_version;
 use crate::auth::{Actor, Role};
 use crate::error::{ApiError, ErrorBody, ViolationBody};
 use crate::model::ResourceKind;
@@ -45,9 +46,14 @@ pub struct ValidateResponse {
     pub diff: SnapshotDiff,
 }
 
-/// Apply an atomic change set: every op or none, as one new version.
+/// Apply an atomic change set: every op or none, as one new version (201). A set that changes
+/// nothing creates no version and answers 200 with the live version and no changes.
 #[utoipa::path(post, path = "/api/v1/changes", tag = "changes", request_body = ChangeSet,
-    responses((status = 201, body = CommitResponse), (status = 400, body = ErrorBody),
+    responses(
+        (status = 201, body = CommitResponse, headers(("x-config-version" = i64))),
+        (status = 200, description = "Nothing changed; the live version", body = CommitResponse,
+            headers(("x-config-version" = i64))),
+        (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
         (status = 412, body = ErrorBody), (status = 422, body = ErrorBody)))]
@@ -81,7 +87,14 @@ pub async fn post_changes(
             }
         })
         .collect();
-    let location = format!("/api/v1/versions/{}", version.number);
+    let number = version.number;
+    if commit.changed.is_empty() {
+        // Nothing changed: no version was created, the live one is the answer.
+        let mut res = Json(CommitResponse { version, changes }).into_response();
+        with_config_version(&mut res, number);
+        return Ok(res);
+    }
+    let location = format!("/api/v1/versions/{number}");
     let mut res = (
         StatusCode::CREATED,
         Json(CommitResponse { version, changes }),
@@ -90,6 +103,7 @@ pub async fn post_changes(
     if let Ok(v) = HeaderValue::from_str(&location) {
         res.headers_mut().insert(header::LOCATION, v);
     }
+    with_config_version(&mut res, number);
     Ok(res)
 }
 

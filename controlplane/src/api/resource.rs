@@ -184,10 +184,14 @@ pub async fn write(
             with_etag(status, entry.revision, Json(entry.doc.to_public_value()))
         }
     };
-    if let Ok(v) = HeaderValue::from_str(&version.to_string()) {
-        res.headers_mut().insert(CONFIG_VERSION, v);
-    }
+    with_config_version(&mut res, version);
     Ok(res)
+}
+
+/// Sets [`CONFIG_VERSION`]: the version a write created, or the live one if it changed nothing.
+pub fn with_config_version(res: &mut Response, version: i64) {
+    res.headers_mut()
+        .insert(CONFIG_VERSION, HeaderValue::from(version));
 }
 
 /// Single-resource writes have no `ops[0]`: say `body` rather than `ops[0].body`.

@@ -173,10 +173,14 @@ pub async fn diff_versions(
     }))
 }
 
-/// Make the live configuration equal to version `number`, as a new version.
+/// Make the live configuration equal to version `number`, as a new version (201); when it
+/// already is, no version is created and the live one is the answer (200).
 #[utoipa::path(post, path = "/api/v1/versions/{number}/rollback", tag = "versions",
     params(("number" = i64, Path, description = "The version to restore")),
-    responses((status = 201, body = VersionInfo), (status = 401, body = ErrorBody),
+    responses((status = 201, body = VersionInfo, headers(("x-config-version" = i64))),
+        (status = 200, description = "Already live; no version created", body = VersionInfo,
+            headers(("x-config-version" = i64))),
+        (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 pub async fn rollback_version(
@@ -196,5 +200,14 @@ pub async fn rollback_version(
     let v = commit
         .version
         .ok_or_else(|| ApiError::Internal("rollback without a version".to_owned()))?;
-    Ok((StatusCode::CREATED, Json(v)).into_response())
+    // The live configuration already equals the target: no version is created.
+    let status = if commit.changed.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    let created = v.number;
+    let mut res = (status, Json(v)).into_response();
+    super::resource::with_config_version(&mut res, created);
+    Ok(res)
 }

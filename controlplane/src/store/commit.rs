@@ -28,7 +28,8 @@ pub struct CommitMeta {
 /// What a commit (or a dry run) did.
 #[derive(Debug, Clone)]
 pub struct Commit {
-    /// The new version; `None` for a dry run or a refused change set.
+    /// The new version, or the live one when nothing changed (`changed` is empty); `None` for
+    /// a dry run or a refused change set.
     pub version: Option<VersionInfo>,
     /// The live resources before the change set.
     pub before: Config,
@@ -82,6 +83,19 @@ impl Store {
         let number = head + 1;
         let changed = stamp_changes(&before, &mut after, number);
         let candidate = after.to_snapshot();
+        if changed.is_empty() && !meta.dry_run && head > 0 {
+            // Nothing to validate, store or push: the answer is the live version.
+            tx.rollback().await?;
+            let version = self.version(head).await?;
+            return Ok(Commit {
+                version,
+                before,
+                after,
+                changed,
+                candidate,
+                violations: Vec::new(),
+            });
+        }
         // Compiling 10k routes takes a while: keep it off the async workers.
         let loaded = Instant::now();
         let (candidate, result) = tokio::task::spawn_blocking(move || {

@@ -28,7 +28,8 @@ fn rank(role: &str) -> Option<Need> {
     }
 }
 
-/// One row: method, path (`{r}` is the caller's role, `{tok}` a token id of its own), body,
+/// One row: method, path (`{r}` is the caller's role, `{tok}` a token id of its own, `{rv}` a
+/// version to roll back to), body,
 /// who may call it, and the status when allowed.
 fn matrix() -> Vec<(Method, &'static str, Option<Value>, Need, StatusCode)> {
     use Need::*;
@@ -281,10 +282,11 @@ fn matrix() -> Vec<(Method, &'static str, Option<Value>, Need, StatusCode)> {
             StatusCode::NOT_FOUND,
         ),
         (Method::GET, "/api/v1/stats", None, Viewer, ok),
-        // Last: it rewinds the configuration the rows above rely on.
+        // Last: it rewinds the configuration the rows above rely on. Each role that may
+        // rolls back to another version: a rollback to the live one creates none (200).
         (
             Method::POST,
-            "/api/v1/versions/2/rollback",
+            "/api/v1/versions/{rv}/rollback",
             None,
             Operator,
             created,
@@ -327,7 +329,10 @@ both_stores! {
         let mut failures = Vec::new();
         for (method, path, body, need, allowed_status) in rows {
             for role in ROLES {
-                let path = path.replace("{r}", role).replace("{tok}", &victims[role].to_string());
+                let path = path
+                    .replace("{r}", role)
+                    .replace("{tok}", &victims[role].to_string())
+                    .replace("{rv}", if role == "admin" { "1" } else { "2" });
                 let body = body.as_ref().map(|b| {
                     serde_json::from_str::<Value>(&b.to_string().replace("{r}", role)).expect("json")
                 });

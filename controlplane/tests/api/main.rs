@@ -15,3 +15,4 @@ mod openapi;
 mod scope;
 mod socket;
 mod versions;
+mod writes;
