@@ -91,6 +91,14 @@ impl ApiError {
         }
     }
 
+    /// A typed read of a request (or of its `root` part) failed: the error names the field.
+    pub fn shape(root: &str, e: &serde_path_to_error::Error<serde_json::Error>) -> Self {
+        Self::bad_field(
+            join_path(root, &e.path().to_string()),
+            e.inner().to_string(),
+        )
+    }
+
     pub fn not_found(what: impl std::fmt::Display) -> Self {
         Self::NotFound(format!("{what} not found"))
     }
@@ -135,7 +143,82 @@ impl ApiError {
             Self::Internal(_) => ("internal error".to_owned(), Vec::new()),
             other => (other.to_string(), Vec::new()),
         };
-        ErrorBody { error, violations }
+        // Messages quote what the client sent (a value of the wrong type, a name): repeat a
+        // bounded part, so a 4 MiB value is not answered with 4 MiB.
+        ErrorBody {
+            error: clip(&error, MAX_MESSAGE),
+            violations: violations
+                .into_iter()
+                .map(|v| ViolationBody {
+                    path: clip(&v.path, MAX_PATH),
+                    message: clip(&v.message, MAX_MESSAGE),
+                    resource: v.resource.map(|r| clip(&r, MAX_PATH)),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Longest message of an error body, in characters.
+const MAX_MESSAGE: usize = 400;
+/// Longest field path of an error body, in characters.
+const MAX_PATH: usize = 200;
+
+/// `s` cut to `max` characters: its start and its end (where serde says what it expected and
+/// where), joined by an ellipsis.
+pub fn clip(s: &str, max: usize) -> String {
+    let count = s.chars().count();
+    if count <= max {
+        return s.to_owned();
+    }
+    let tail = max / 4;
+    let head = max - tail - 1;
+    let mut out: String = s.chars().take(head).collect();
+    out.push('…');
+    out.extend(s.chars().skip(count - tail));
+    out
+}
+
+/// `root` and a path inside it: `join_path("body", "hosts[0]")` is `body.hosts[0]`. The top of
+/// a request body with no root is named `body`.
+pub fn join_path(root: &str, path: &str) -> String {
+    let joined = match (root, path) {
+        (r, "" | ".") => r.to_owned(),
+        ("", p) => p.to_owned(),
+        (r, p) if p.starts_with('[') => format!("{r}{p}"),
+        (r, p) => format!("{r}.{p}"),
+    };
+    if joined.is_empty() {
+        "body".to_owned()
+    } else {
+        joined
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_echoes_keep_their_start_and_end() {
+        let long = format!(
+            "invalid type: string \"{}\", expected a sequence",
+            "x".repeat(10_000)
+        );
+        let c = clip(&long, MAX_MESSAGE);
+        assert_eq!(c.chars().count(), MAX_MESSAGE);
+        assert!(c.starts_with("invalid type: string \"xxx"));
+        assert!(c.ends_with("\", expected a sequence"));
+        assert_eq!(clip("short", MAX_MESSAGE), "short");
+    }
+
+    #[test]
+    fn paths_join() {
+        assert_eq!(join_path("body", "."), "body");
+        assert_eq!(join_path("", "."), "body");
+        assert_eq!(join_path("", "ops[0].op"), "ops[0].op");
+        assert_eq!(join_path("ops[1].body", "hosts[0]"), "ops[1].body.hosts[0]");
+        assert_eq!(join_path("body", "[2]"), "body[2]");
     }
 }
 

@@ -15,6 +15,7 @@ pub mod service;
 pub mod settings;
 pub mod state;
 pub mod store;
+pub mod text;
 
 use std::future::Future;
 
@@ -183,6 +184,7 @@ pub async fn run(
     }
     let mut state = AppState::new(store.clone());
     state.node_grace = settings.node_grace;
+    state.max_body_bytes = settings.max_body_bytes;
     let app = app(state);
     let admin =
         bfe_proto::admin::v1::admin_server::AdminServer::new(grpc::AdminService::new(app.clone()))

@@ -49,6 +49,9 @@ struct Args {
     /// PEM CA bundle that signs node certificates: nodes must present one (mutual TLS).
     #[arg(long, requires = "grpc_tls_cert")]
     grpc_client_ca: Option<PathBuf>,
+    /// Largest REST request body in bytes (413 above); the default fits a 10k-route config.
+    #[arg(long, default_value_t = bfe_controlplane::state::DEFAULT_MAX_BODY_BYTES)]
+    max_body_bytes: usize,
 }
 
 #[tokio::main]
@@ -84,6 +87,7 @@ async fn main() -> anyhow::Result<()> {
         stats_retention: std::time::Duration::from_secs(args.stats_retention_hours * 3600),
         ready_file: args.ready_file,
         grpc_tls,
+        max_body_bytes: args.max_body_bytes,
     };
     bfe_controlplane::run(settings, shutdown_signal())
         .await

@@ -27,6 +27,8 @@ pub struct Settings {
     pub ready_file: Option<PathBuf>,
     /// TLS for the gRPC listener; with a client CA, nodes must present a certificate it signed.
     pub grpc_tls: Option<GrpcTls>,
+    /// Largest REST request body accepted (413 above).
+    pub max_body_bytes: usize,
 }
 
 /// PEM material of the gRPC listener's TLS.
@@ -49,6 +51,7 @@ impl std::fmt::Debug for Settings {
             .field("node_token", &self.node_token.as_ref().map(|_| "<set>"))
             .field("node_grace", &self.node_grace)
             .field("stats_retention", &self.stats_retention)
+            .field("max_body_bytes", &self.max_body_bytes)
             .field(
                 "grpc_tls",
                 &self.grpc_tls.as_ref().map(|t| {
@@ -87,6 +90,7 @@ impl Default for Settings {
             stats_retention: std::time::Duration::from_secs(24 * 3600),
             ready_file: None,
             grpc_tls: None,
+            max_body_bytes: crate::state::DEFAULT_MAX_BODY_BYTES,
         }
     }
 }

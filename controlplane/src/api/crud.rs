@@ -34,7 +34,7 @@ macro_rules! crud_handlers {
             State(state): State<AppState>,
             actor: Actor,
             rid: RequestId,
-            ApiJson(body): ApiJson<Value>,
+            ApiDoc(body): ApiDoc,
         ) -> Result<Response, ApiError> {
             let name = body
                 .get("name")
@@ -73,7 +73,7 @@ macro_rules! crud_handlers {
             rid: RequestId,
             headers: HeaderMap,
             ApiPath(name): ApiPath<String>,
-            ApiJson(body): ApiJson<Value>,
+            ApiDoc(body): ApiDoc,
         ) -> Result<Response, ApiError> {
             let key = ResourceKey::new($kind, name);
             let m = if_match(&headers)?;
@@ -94,7 +94,7 @@ macro_rules! crud_handlers {
             rid: RequestId,
             headers: HeaderMap,
             ApiPath(name): ApiPath<String>,
-            ApiJson(body): ApiJson<Value>,
+            ApiDoc(body): ApiDoc,
         ) -> Result<Response, ApiError> {
             let key = ResourceKey::new($kind, name);
             let m = if_match(&headers)?;

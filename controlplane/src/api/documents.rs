@@ -5,9 +5,8 @@
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
-use serde_json::Value;
 
-use super::extract::{ApiJson, ApiPath, RequestId, if_match};
+use super::extract::{ApiDoc, ApiPath, RequestId, if_match};
 use super::resource;
 use crate::auth::Actor;
 use crate::error::{ApiError, ErrorBody};
@@ -46,7 +45,7 @@ macro_rules! doc_handlers {
             rid: RequestId,
             headers: HeaderMap,
             ApiPath(tenant): ApiPath<String>,
-            ApiJson(body): ApiJson<Value>,
+            ApiDoc(body): ApiDoc,
         ) -> Result<Response, ApiError> {
             let key = ResourceKey::new($kind, tenant);
             let m = if_match(&headers)?;
@@ -67,7 +66,7 @@ macro_rules! doc_handlers {
             rid: RequestId,
             headers: HeaderMap,
             ApiPath(tenant): ApiPath<String>,
-            ApiJson(body): ApiJson<Value>,
+            ApiDoc(body): ApiDoc,
         ) -> Result<Response, ApiError> {
             let key = ResourceKey::new($kind, tenant);
             let m = if_match(&headers)?;
@@ -95,7 +94,7 @@ macro_rules! doc_handlers {
             actor: Actor,
             rid: RequestId,
             headers: HeaderMap,
-            ApiJson(body): ApiJson<Value>,
+            ApiDoc(body): ApiDoc,
         ) -> Result<Response, ApiError> {
             let key = ResourceKey::new($kind, GLOBAL);
             let m = if_match(&headers)?;
@@ -114,7 +113,7 @@ macro_rules! doc_handlers {
             actor: Actor,
             rid: RequestId,
             headers: HeaderMap,
-            ApiJson(body): ApiJson<Value>,
+            ApiDoc(body): ApiDoc,
         ) -> Result<Response, ApiError> {
             let key = ResourceKey::new($kind, GLOBAL);
             let m = if_match(&headers)?;

@@ -1,29 +1,36 @@
 //! Extractors whose rejections use [`ApiError`]'s shape, so even malformed JSON, a bad query or a
-//! bad path parameter answer `{"error": …}` (axum's error-handling example).
+//! bad path parameter answer `{"error": …}` (axum's error-handling example). Every client text
+//! passes [`super::body`]'s checks on the way in, with the field's path.
 
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
-use axum::extract::{FromRequest, FromRequestParts};
+use axum::body::Bytes;
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, RawPathParams, Request};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
 use utoipa::IntoParams;
 
+use super::body;
 use crate::auth::Actor;
 use crate::error::ApiError;
+use crate::text::check_text;
 
-/// JSON body.
-#[derive(Debug, FromRequest)]
-#[from_request(via(axum::Json), rejection(ApiError))]
+/// A typed JSON request body; errors name fields from the top (`ops[1].body.hosts[0]`).
+#[derive(Debug)]
 pub struct ApiJson<T>(pub T);
 
+/// A resource document as a JSON body; errors name fields under `body` (`body.hosts[0]`).
+#[derive(Debug)]
+pub struct ApiDoc(pub Value);
+
 /// Query string.
-#[derive(Debug, FromRequestParts)]
-#[from_request(via(axum::extract::Query), rejection(ApiError))]
+#[derive(Debug)]
 pub struct ApiQuery<T>(pub T);
 
 /// Path parameters.
-#[derive(Debug, FromRequestParts)]
-#[from_request(via(axum::extract::Path), rejection(ApiError))]
+#[derive(Debug)]
 pub struct ApiPath<T>(pub T);
 
 /// The request id (from `x-request-id` or generated), set by the request-id middleware.
@@ -36,6 +43,7 @@ pub struct RequestId(pub String);
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// Page size, 1..=1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -63,7 +71,7 @@ impl ListQuery {
 /// The `If-Match` header, when present.
 pub fn if_match(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     headers
-        .get(axum::http::header::IF_MATCH)
+        .get(header::IF_MATCH)
         .map(|v| {
             v.to_str()
                 .map(str::to_owned)
@@ -72,18 +80,89 @@ pub fn if_match(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
         .transpose()
 }
 
-// === impl ApiError ===
-
-impl From<JsonRejection> for ApiError {
-    fn from(r: JsonRejection) -> Self {
-        let text = r.body_text();
-        match r.status() {
-            StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge(text),
-            StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::UnsupportedMediaType(text),
-            _ => Self::bad_request(format!("invalid JSON body: {text}")),
+/// The body of a JSON request, parsed strictly, paths starting at `root`.
+async fn json_body<S: Send + Sync>(req: Request, state: &S, root: &str) -> Result<Value, ApiError> {
+    if !is_json(req.headers()) {
+        return Err(ApiError::UnsupportedMediaType(
+            "expected a request with `Content-Type: application/json`".to_owned(),
+        ));
+    }
+    let bytes = Bytes::from_request(req, state).await.map_err(|r| {
+        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge(r.body_text())
+        } else {
+            ApiError::bad_request(format!("reading the body: {}", r.body_text()))
         }
+    })?;
+    body::parse(&bytes, root)
+}
+
+/// `application/json` or `application/<anything>+json`, parameters ignored.
+fn is_json(headers: &HeaderMap) -> bool {
+    let Some(ct) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let value = json_body(req, state, "").await?;
+        body::typed(value, "").map(Self)
     }
 }
+
+impl<S: Send + Sync> FromRequest<S> for ApiDoc {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        json_body(req, state, "body").await.map(Self)
+    }
+}
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Query(pairs) = Query::<Vec<(String, String)>>::from_request_parts(parts, state).await?;
+        for (name, value) in &pairs {
+            let path = format!("query.{name}");
+            check_text(&path, name)?;
+            check_text(&path, value)?;
+        }
+        let Query(q) = Query::<T>::from_request_parts(parts, state).await?;
+        Ok(Self(q))
+    }
+}
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let raw = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|r| ApiError::bad_request(format!("invalid path: {}", r.body_text())))?;
+        for (name, value) in &raw {
+            check_text(&format!("path.{name}"), value)?;
+        }
+        let Path(p) = Path::<T>::from_request_parts(parts, state).await?;
+        Ok(Self(p))
+    }
+}
+
+// === impl ApiError ===
 
 impl From<QueryRejection> for ApiError {
     fn from(r: QueryRejection) -> Self {

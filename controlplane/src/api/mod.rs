@@ -4,6 +4,7 @@
 //! from the handler's `#[utoipa::path]`, so the OpenAPI document cannot miss a route.
 
 mod admin;
+mod body;
 mod changes;
 mod crud;
 mod documents;
@@ -38,9 +39,6 @@ use crate::state::AppState;
 
 /// Where the OpenAPI document is served (the one path that needs no token).
 pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
-
-/// Largest request body: a tenant with 10k route rules fits comfortably.
-const BODY_LIMIT: usize = 16 * 1024 * 1024;
 
 /// A request that takes longer than this is answered 408 (a stuck store must not pile up work).
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
@@ -159,7 +157,7 @@ pub fn router(state: AppState) -> Router {
             ApiError::NotFound(format!("no route for {}", req.uri().path())).into_response()
         })
         .layer(Extension(Arc::new(doc)))
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(DefaultBodyLimit::max(state.max_body_bytes))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::authenticate,

@@ -7,7 +7,7 @@ use axum::response::Response;
 use serde_json::Value;
 
 use super::crud::crud_handlers;
-use super::extract::{ApiJson, ApiPath, ApiQuery, ListQuery, RequestId, if_match};
+use super::extract::{ApiDoc, ApiPath, ApiQuery, ListQuery, RequestId, if_match};
 use super::resource::{self, ResourcePage};
 use crate::auth::Actor;
 use crate::error::{ApiError, ErrorBody};

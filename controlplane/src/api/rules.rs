@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use utoipa::IntoParams;
 
-use super::extract::{ApiJson, ApiPath, ApiQuery, RequestId, if_match};
+use super::extract::{ApiDoc, ApiPath, ApiQuery, RequestId, if_match};
 use super::resource::{self, CONFIG_VERSION, strip_op_index, with_etag};
 use crate::auth::{Actor, Role};
 use crate::error::{ApiError, ErrorBody};
@@ -164,7 +164,7 @@ pub async fn create_rule(
     headers: HeaderMap,
     ApiPath((tenant, list)): ApiPath<(String, RuleList)>,
     ApiQuery(q): ApiQuery<InsertQuery>,
-    ApiJson(body): ApiJson<Value>,
+    ApiDoc(body): ApiDoc,
 ) -> Result<Response, ApiError> {
     let m = if_match(&headers)?;
     write(
@@ -219,7 +219,7 @@ pub async fn put_rule(
     rid: RequestId,
     headers: HeaderMap,
     ApiPath((tenant, list, index)): ApiPath<(String, RuleList, usize)>,
-    ApiJson(body): ApiJson<Value>,
+    ApiDoc(body): ApiDoc,
 ) -> Result<Response, ApiError> {
     let m = if_match(&headers)?;
     write(
@@ -253,7 +253,7 @@ pub async fn patch_rule(
     rid: RequestId,
     headers: HeaderMap,
     ApiPath((tenant, list, index)): ApiPath<(String, RuleList, usize)>,
-    ApiJson(body): ApiJson<Value>,
+    ApiDoc(body): ApiDoc,
 ) -> Result<Response, ApiError> {
     let m = if_match(&headers)?;
     write(

@@ -11,6 +11,9 @@ use utoipa::ToSchema;
 /// What stands in for a private key wherever a document is shown.
 pub const REDACTED: &str = "[redacted]";
 
+/// Why a document could not be read, and at which field.
+pub type DocError = serde_path_to_error::Error<serde_json::Error>;
+
 /// The kinds of stored resources.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
@@ -149,21 +152,24 @@ impl fmt::Display for ResourceKey {
 // === impl Doc ===
 
 impl Doc {
-    /// Reads a document of `kind` from JSON; unknown fields are errors.
-    pub fn from_value(kind: ResourceKind, v: Value) -> Result<Self, serde_json::Error> {
+    /// Reads a document of `kind` from JSON; unknown fields are errors, which name the field.
+    pub fn from_value(kind: ResourceKind, v: Value) -> Result<Self, DocError> {
+        use serde_path_to_error::deserialize as de;
         Ok(match kind {
-            ResourceKind::Tenant => Self::Tenant(serde_json::from_value(v)?),
-            ResourceKind::Routes => Self::Routes(serde_json::from_value(v)?),
-            ResourceKind::TenantModules => Self::TenantModules(serde_json::from_value(v)?),
-            ResourceKind::Cluster => Self::Cluster(serde_json::from_value(v)?),
-            ResourceKind::Certificate => Self::Certificate(serde_json::from_value(v)?),
-            ResourceKind::GlobalModules => Self::GlobalModules(serde_json::from_value(v)?),
-            ResourceKind::Settings => Self::Settings(serde_json::from_value(v)?),
+            ResourceKind::Tenant => Self::Tenant(de(v)?),
+            ResourceKind::Routes => Self::Routes(de(v)?),
+            ResourceKind::TenantModules => Self::TenantModules(de(v)?),
+            ResourceKind::Cluster => Self::Cluster(de(v)?),
+            ResourceKind::Certificate => Self::Certificate(de(v)?),
+            ResourceKind::GlobalModules => Self::GlobalModules(de(v)?),
+            ResourceKind::Settings => Self::Settings(de(v)?),
         })
     }
 
-    pub fn from_json_str(kind: ResourceKind, s: &str) -> Result<Self, serde_json::Error> {
-        Self::from_value(kind, serde_json::from_str(s)?)
+    pub fn from_json_str(kind: ResourceKind, s: &str) -> Result<Self, DocError> {
+        let v: Value =
+            serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(s))?;
+        Self::from_value(kind, v)
     }
 
     pub fn kind(&self) -> ResourceKind {

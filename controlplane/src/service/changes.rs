@@ -103,8 +103,8 @@ fn apply_op(actor: &Actor, path: &str, op: &ChangeOp, cfg: &mut Config) -> Resul
                 }
                 _ => body,
             };
-            let mut doc = Doc::from_value(key.kind, value)
-                .map_err(|e| ApiError::bad_field(&body_path, e.to_string()))?;
+            let mut doc =
+                Doc::from_value(key.kind, value).map_err(|e| ApiError::shape(&body_path, &e))?;
             if let Some(own) = doc.own_name()
                 && own != key.name
             {

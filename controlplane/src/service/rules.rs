@@ -75,7 +75,7 @@ fn edit<R: Rule>(path: &str, op: &ChangeOp, rules: &mut Vec<R>) -> Result<(), Ap
     let index_path = format!("{path}.index");
     let body_path = format!("{path}.body");
     let parse = |v: Value| {
-        serde_json::from_value::<R>(v).map_err(|e| ApiError::bad_field(&body_path, e.to_string()))
+        serde_path_to_error::deserialize::<_, R>(v).map_err(|e| ApiError::shape(&body_path, &e))
     };
     let body = || {
         op.body
