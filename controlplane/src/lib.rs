@@ -47,6 +47,9 @@ pub enum RunError {
     Tls(String),
 }
 
+/// How long a stopping control plane waits for gRPC connections to end.
+const GRPC_DRAIN: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Expires stale nodes and drops old statistics, once a minute.
 async fn housekeeping(
     store: Store,
@@ -155,7 +158,7 @@ pub async fn run(
     let publisher = publisher::Publisher::spawn(store.clone(), settings.database_url.clone());
     let (discovery, stats) = grpc::services(
         store.clone(),
-        publisher,
+        publisher.clone(),
         grpc::NodeAuth::new(settings.node_token.clone()),
     );
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -202,16 +205,26 @@ pub async fn run(
                 },
             ),
     );
+    let stopping = publisher.clone();
     let result = axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown.await;
             let _ = stop_tx.send(true);
+            // Ends every node stream; each records its disconnect while the store is open.
+            // Nodes keep serving and reconnect elsewhere.
+            stopping.shutdown().await;
         })
         .await
         .map_err(RunError::Serve);
-    // Streams end when the server stops; nodes keep serving and reconnect elsewhere.
-    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), grpc).await;
-    housekeeping.abort();
+    // The gRPC server is done once its streams have ended; a connection still busy after the
+    // fallback is cut off, so that nothing uses the store once it is closed.
+    let mut grpc = grpc;
+    if tokio::time::timeout(GRPC_DRAIN, &mut grpc).await.is_err() {
+        tracing::warn!("gRPC connections still open after the drain period; closing them.");
+        grpc.abort();
+    }
+    let _ = housekeeping.await;
+    publisher.shutdown().await;
     result?;
     store.close().await;
     tracing::info!("Control plane stopped.");

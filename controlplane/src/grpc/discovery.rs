@@ -15,7 +15,8 @@ use tonic::{Request, Response, Status, Streaming};
 
 use super::NodeAuth;
 use crate::publisher::Publisher;
-use crate::store::{Nack, NackViolation, Store};
+use crate::store::{HEARTBEAT, LIVENESS, Nack, NackViolation, Store};
+use crate::text::{has_control, scrub};
 
 type Outbound = Pin<Box<dyn Stream<Item = Result<ControlMessage, Status>> + Send>>;
 
@@ -62,8 +63,19 @@ impl Discovery for DiscoveryService {
                 "node_id: use 1-128 characters of A-Z a-z 0-9 - _ . :",
             ));
         }
+        if hello
+            .labels
+            .iter()
+            .chain(std::iter::once((&hello.build, &hello.build)))
+            .any(|(k, v)| has_control(k) || has_control(v))
+        {
+            return Err(Status::invalid_argument(
+                "labels and build: control characters are not allowed",
+            ));
+        }
         let labels = hello.labels.clone().into_iter().collect();
-        self.store
+        let session = self
+            .store
             .node_hello(&hello.node_id, &labels, &hello.build)
             .await
             .map_err(|e| Status::unavailable(format!("store: {e}")))?;
@@ -79,6 +91,7 @@ impl Discovery for DiscoveryService {
         let (tx, rx) = mpsc::channel::<Result<ControlMessage, Status>>(8);
         let session = Session {
             store: self.store.clone(),
+            session,
             node_id: hello.node_id.clone(),
             build: hello.build.clone(),
             held: (hello.held_version as i64, hello.held_sha256.clone()),
@@ -102,6 +115,8 @@ fn valid_node_id(id: &str) -> bool {
 
 struct Session {
     store: Store,
+    /// This stream's id in the node's row (see `Store::node_hello`).
+    session: String,
     node_id: String,
     build: String,
     /// What the node runs: (version, sha256).
@@ -119,8 +134,11 @@ impl Session {
         publisher: Publisher,
     ) {
         let mut latest = publisher.subscribe();
-        let mut heartbeat = tokio::time::interval(Duration::from_secs(10));
+        let mut heartbeat = tokio::time::interval(HEARTBEAT);
         heartbeat.tick().await;
+        // A node that stops talking (hung, or its network gone without a reset) is cut off once
+        // a heartbeat is overdue, rather than when TCP or HTTP/2 keepalive notice.
+        let mut heard = tokio::time::Instant::now();
         let first = latest.borrow_and_update().clone();
         if !self.offer(&first, &tx).await {
             return self.gone().await;
@@ -137,10 +155,17 @@ impl Session {
                     }
                 }
                 msg = inbound.message() => match msg {
-                    Ok(Some(NodeMessage { msg: Some(m) })) => self.on_message(m).await,
-                    Ok(Some(_)) => {}
+                    Ok(Some(NodeMessage { msg: Some(m) })) => {
+                        heard = tokio::time::Instant::now();
+                        self.on_message(m).await;
+                    }
+                    Ok(Some(_)) => heard = tokio::time::Instant::now(),
                     Ok(None) | Err(_) => break,
                 },
+                () = tokio::time::sleep_until(heard + LIVENESS) => {
+                    tracing::warn!(node = %self.node_id, "Node silent for a heartbeat interval; closing its stream.");
+                    break;
+                }
                 _ = heartbeat.tick() => {
                     let hb = pb::Heartbeat { unix_ms: crate::store::now_ms() };
                     let m = ControlMessage { msg: Some(control_message::Msg::Heartbeat(hb)) };
@@ -155,7 +180,11 @@ impl Session {
 
     async fn gone(&self) {
         tracing::info!(node = %self.node_id, "Node disconnected.");
-        if let Err(e) = self.store.node_disconnected(&self.node_id).await {
+        if let Err(e) = self
+            .store
+            .node_disconnected(&self.node_id, &self.session)
+            .await
+        {
             tracing::warn!(error = %e, "Recording a disconnect failed.");
         }
     }
@@ -187,7 +216,9 @@ impl Session {
 
     async fn on_message(&mut self, m: node_message::Msg) {
         let result = match m {
-            node_message::Msg::Heartbeat(_) => self.store.node_seen(&self.node_id).await,
+            node_message::Msg::Heartbeat(_) => {
+                self.store.node_seen(&self.node_id, &self.session).await
+            }
             node_message::Msg::Hello(_) => Ok(()),
             node_message::Msg::Status(s) => {
                 let version = i64::try_from(s.version).unwrap_or(0);
@@ -201,16 +232,18 @@ impl Session {
                     Ok(State::Nack) => {
                         tracing::warn!(node = %self.node_id, version, reason = %s.message, "Node refused a version.");
                         self.refused = Some(version);
+                        // A node's report is recorded, not refused: stray control characters
+                        // are replaced (PostgreSQL cannot store NUL).
                         let nack = Nack {
                             version,
                             build: self.build.clone(),
-                            reason: s.message,
+                            reason: scrub(&s.message),
                             violations: s
                                 .violations
                                 .into_iter()
                                 .map(|v| NackViolation {
-                                    path: v.path,
-                                    message: v.message,
+                                    path: scrub(&v.path),
+                                    message: scrub(&v.message),
                                 })
                                 .collect(),
                         };

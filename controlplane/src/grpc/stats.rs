@@ -27,6 +27,21 @@ impl Stats for StatsService {
         if batch.node_id.is_empty() || batch.boot_id.is_empty() {
             return Err(Status::invalid_argument("node_id and boot_id are required"));
         }
+        let names = batch.records.iter().flat_map(|r| {
+            [&r.tenant, &r.cluster, &r.backend]
+                .into_iter()
+                .chain(r.errors.keys())
+        });
+        if [&batch.node_id, &batch.boot_id]
+            .into_iter()
+            .chain(names)
+            .any(|s| crate::text::has_control(s))
+        {
+            // PostgreSQL cannot store NUL: refused here rather than failing the store forever.
+            return Err(Status::invalid_argument(
+                "names: control characters are not allowed",
+            ));
+        }
         let sequence = i64::try_from(batch.sequence)
             .map_err(|_| Status::invalid_argument("sequence out of range"))?;
         let rows: Vec<StatsRow> = batch

@@ -32,7 +32,8 @@ pub struct NodeInfo {
     pub node_id: String,
     pub labels: std::collections::BTreeMap<String, String>,
     pub build: String,
-    /// A stream is open and the node was heard from within the liveness window.
+    /// A stream is open and the node was heard from within one heartbeat interval (plus a
+    /// 2 s grace).
     pub connected: bool,
     /// RFC 3339.
     pub first_seen: String,
@@ -55,8 +56,15 @@ const COLUMNS: &str = "node_id, labels, build, connected, first_seen_ms, last_se
     applied_version, applied_sha256, applied_at_ms, last_nack_version, last_nack_build, \
     last_nack_reason, last_nack_violations";
 
-/// A node heard from within this window counts as connected (heartbeats are every 10 s).
-const LIVENESS_MS: i64 = 35_000;
+/// Nodes send a heartbeat this often (and the control plane sends them one as often).
+pub const HEARTBEAT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// A node not heard from for this long is disconnected: one heartbeat interval and a grace for
+/// the heartbeat's trip and write. The replica holding the stream closes it then, and every
+/// replica's fleet view says so even if the holder died without recording it.
+pub const LIVENESS: std::time::Duration = std::time::Duration::from_secs(12);
+
+const LIVENESS_MS: i64 = LIVENESS.as_millis() as i64;
 
 impl NodeInfo {
     fn from_row(r: &AnyRow, head: i64, now: i64) -> Result<Self, sqlx::Error> {
@@ -98,44 +106,58 @@ impl NodeInfo {
 }
 
 impl Store {
-    /// Records a node's hello: it is connected, with these labels and build.
+    /// Records a node's hello on a new stream: it is connected, with these labels and build.
+    /// Returns the stream's session id, which later writes of this stream name.
     pub async fn node_hello(
         &self,
         node_id: &str,
         labels: &std::collections::BTreeMap<String, String>,
         build: &str,
-    ) -> Result<(), ApiError> {
+    ) -> Result<String, ApiError> {
         let now = now_ms();
         let labels = serde_json::to_string(labels).unwrap_or_else(|_| "{}".to_owned());
+        let mut id = [0u8; 8];
+        rand::RngCore::fill_bytes(&mut rand::rng(), &mut id);
+        let session = crate::auth::hex(&id);
         sqlx::query(
-            "INSERT INTO nodes (node_id, labels, build, connected, first_seen_ms, last_seen_ms) \
-             VALUES ($1, $2, $3, 1, $4, $4) \
-             ON CONFLICT (node_id) DO UPDATE SET labels = $2, build = $3, connected = 1, last_seen_ms = $4",
+            "INSERT INTO nodes (node_id, labels, build, connected, first_seen_ms, last_seen_ms, session) \
+             VALUES ($1, $2, $3, 1, $4, $4, $5) \
+             ON CONFLICT (node_id) DO UPDATE SET labels = $2, build = $3, connected = 1, \
+             last_seen_ms = $4, session = $5",
         )
         .bind(node_id)
         .bind(labels)
         .bind(build)
         .bind(now)
+        .bind(&session)
+        .execute(&self.pool)
+        .await?;
+        Ok(session)
+    }
+
+    /// A message arrived on the node's stream `session` (ignored once another stream took over).
+    pub async fn node_seen(&self, node_id: &str, session: &str) -> Result<(), ApiError> {
+        sqlx::query(
+            "UPDATE nodes SET last_seen_ms = $3, connected = 1 WHERE node_id = $1 AND session = $2",
+        )
+        .bind(node_id)
+        .bind(session)
+        .bind(now_ms())
         .execute(&self.pool)
         .await?;
         Ok(())
     }
 
-    pub async fn node_seen(&self, node_id: &str) -> Result<(), ApiError> {
-        sqlx::query("UPDATE nodes SET last_seen_ms = $2, connected = 1 WHERE node_id = $1")
-            .bind(node_id)
-            .bind(now_ms())
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    pub async fn node_disconnected(&self, node_id: &str) -> Result<(), ApiError> {
-        sqlx::query("UPDATE nodes SET connected = 0, last_seen_ms = $2 WHERE node_id = $1")
-            .bind(node_id)
-            .bind(now_ms())
-            .execute(&self.pool)
-            .await?;
+    /// The node's stream `session` ended; a newer stream of the same node keeps it connected.
+    pub async fn node_disconnected(&self, node_id: &str, session: &str) -> Result<(), ApiError> {
+        sqlx::query(
+            "UPDATE nodes SET connected = 0, last_seen_ms = $3 WHERE node_id = $1 AND session = $2",
+        )
+        .bind(node_id)
+        .bind(session)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 

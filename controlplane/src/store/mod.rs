@@ -19,7 +19,7 @@ use sqlx::any::AnyPoolOptions;
 
 pub use audit::{AuditEntry, AuditFilter, AuditRecord};
 pub use commit::{Commit, CommitMeta};
-pub use fleet::{Nack, NackViolation, NodeInfo};
+pub use fleet::{HEARTBEAT, LIVENESS, Nack, NackViolation, NodeInfo};
 pub use stats::{StatsFilter, StatsRow};
 pub use tokens::{NewToken, TokenRow};
 pub use versions::VersionInfo;
@@ -86,14 +86,14 @@ impl Store {
     }
 
     /// Opens (creating it if needed) the SQLite file at `path` and applies `migrations/sqlite`.
+    /// The file holds private keys: it is made owner-only (0600, SQLite gives its WAL and SHM
+    /// files the same mode) and directories created for it 0700, whatever the umask.
     pub async fn open_sqlite(path: &Path) -> Result<Self, OpenError> {
         sqlx::any::install_default_drivers();
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| OpenError::DataDir {
-                path: dir.display().to_string(),
-                source,
-            })?;
-        }
+        private_file(path).map_err(|source| OpenError::DataDir {
+            path: path.display().to_string(),
+            source,
+        })?;
         let url = format!("sqlite://{}?mode=rwc", path.display());
         let pool = AnyPoolOptions::new()
             .max_connections(8)
@@ -154,6 +154,45 @@ impl Store {
     /// Serializes the writers of this process (see `write_lock`).
     async fn writer(&self) -> tokio::sync::MutexGuard<'_, ()> {
         self.write_lock.lock().await
+    }
+}
+
+/// Creates `path` (and missing parent directories, 0700) as an empty owner-only file, or makes
+/// an existing one owner-only.
+fn private_file(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)?;
+        }
+        // The mode given at creation is masked by the umask; set it explicitly as well.
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(path)?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+        // Left by an older release that created them with the umask's mode.
+        for suffix in ["-wal", "-shm"] {
+            let mut side = path.as_os_str().to_owned();
+            side.push(suffix);
+            match std::fs::set_permissions(&side, std::fs::Permissions::from_mode(0o600)) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+    #[cfg(not(unix))]
+    {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        Ok(())
     }
 }
 

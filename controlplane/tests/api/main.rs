@@ -11,6 +11,7 @@ mod changes;
 mod concurrency;
 mod crud;
 mod etag;
+mod fleet;
 mod input;
 mod openapi;
 mod scope;
