@@ -9,7 +9,7 @@ use super::etag::{Precondition, parse_etag};
 use super::locate_violations;
 use super::ops::{ChangeOp, ChangeSet, OpKind};
 use super::patch::merge_patch;
-use super::scope::check_cluster_scope;
+use super::scope::{check_cluster_op, check_cluster_scope};
 use crate::auth::Actor;
 use crate::error::ApiError;
 use crate::model::{Config, Doc, Entry, GLOBAL, ResourceKey, ResourceKind};
@@ -30,13 +30,21 @@ pub fn apply_change_set(
         ));
     }
     for (i, op) in set.ops.iter().enumerate() {
-        apply_op(actor, &format!("ops[{i}]"), op, after)?;
+        apply_op(actor, &format!("ops[{i}]"), op, before, after)?;
     }
     check_cluster_scope(actor, before, after)
 }
 
-fn apply_op(actor: &Actor, path: &str, op: &ChangeOp, cfg: &mut Config) -> Result<(), ApiError> {
+fn apply_op(
+    actor: &Actor,
+    path: &str,
+    op: &ChangeOp,
+    before: &Config,
+    cfg: &mut Config,
+) -> Result<(), ApiError> {
     let key = op.key(path)?;
+    // The scope is checked before the op looks at the resource: nothing of a resource outside
+    // it (its document, its ETag in a 412) may reach the answer.
     if key.kind.is_per_tenant() {
         if !actor.sees_tenant(&key.name) {
             return Err(ApiError::Forbidden(format!(
@@ -44,7 +52,9 @@ fn apply_op(actor: &Actor, path: &str, op: &ChangeOp, cfg: &mut Config) -> Resul
                 key.name
             )));
         }
-    } else if key.kind != ResourceKind::Cluster {
+    } else if key.kind == ResourceKind::Cluster {
+        check_cluster_op(actor, path, before, &key.name)?;
+    } else {
         actor.require_unscoped()?;
     }
 

@@ -7,6 +7,26 @@ use crate::auth::Actor;
 use crate::error::ApiError;
 use crate::model::{Config, ResourceKey, ResourceKind};
 
+/// An op of a scoped token on a cluster that exists must be on one its scope owns. Judged on
+/// the live config, before the op reads the cluster; a cluster this change set creates is
+/// judged on the candidate by [`check_cluster_scope`].
+pub(super) fn check_cluster_op(
+    actor: &Actor,
+    path: &str,
+    before: &Config,
+    cluster: &str,
+) -> Result<(), ApiError> {
+    let exists = before
+        .get(&ResourceKey::new(ResourceKind::Cluster, cluster))
+        .is_some();
+    if exists && !actor.owns_cluster(before, cluster) {
+        return Err(ApiError::Forbidden(format!(
+            "{path}: cluster '{cluster}' is not owned by the token's tenants"
+        )));
+    }
+    Ok(())
+}
+
 /// The cluster rules of a scoped token (see `crate::auth`).
 pub(super) fn check_cluster_scope(
     actor: &Actor,

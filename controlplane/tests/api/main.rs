@@ -13,6 +13,7 @@ mod crud;
 mod etag;
 mod fleet;
 mod input;
+mod isolation;
 mod openapi;
 mod scope;
 mod socket;
