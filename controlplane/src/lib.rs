@@ -36,6 +36,8 @@ pub enum RunError {
     Open(#[from] store::OpenError),
     #[error("bootstrap token: {0}")]
     Bootstrap(error::ApiError),
+    #[error("creating the admin token: {0}")]
+    AdminToken(error::ApiError),
     #[error("listening on {addr}: {source}")]
     Listen {
         addr: String,
@@ -101,6 +103,29 @@ pub async fn ensure_bootstrap_token(
         })
         .await?;
     Ok(Some(secret))
+}
+
+/// Offline recovery: opens the store `settings` name and creates an unscoped admin token
+/// called `name`, whatever tokens exist (e.g. after the last admin's secret was lost). Returns
+/// the secret, which the caller shows once. The audit log records it as `offline-recovery`.
+pub async fn create_admin_token(settings: &Settings, name: &str) -> Result<String, RunError> {
+    api::check_token_name(name).map_err(RunError::AdminToken)?;
+    let store = Store::open(settings.database_url.as_deref(), &settings.sqlite_path()).await?;
+    let secret = new_secret();
+    let created = store
+        .create_token(&NewToken {
+            name,
+            role: Role::Admin,
+            tenants: None,
+            secret: &secret,
+            created_by: "offline-recovery",
+            request_id: "cli",
+        })
+        .await;
+    store.close().await;
+    let row = created.map_err(RunError::AdminToken)?;
+    tracing::info!(id = row.id, name, "Admin token created offline.");
+    Ok(secret)
 }
 
 /// Opens the store, makes sure an admin can log in, and serves the REST API until `shutdown`

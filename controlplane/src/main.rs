@@ -3,24 +3,27 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
 /// The BFE-style load balancer's control plane.
 #[derive(Debug, Parser)]
 #[command(version, about)]
 struct Args {
+    /// Without a command: serve.
+    #[command(subcommand)]
+    command: Option<Command>,
     /// REST API listen address.
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: String,
     /// PostgreSQL URL; without it an embedded SQLite file is used.
-    #[arg(long, env = "DATABASE_URL")]
+    #[arg(long, env = "DATABASE_URL", global = true)]
     database_url: Option<String>,
     /// Directory of the embedded SQLite store.
-    #[arg(long, default_value = "./.data")]
+    #[arg(long, default_value = "./.data", global = true)]
     data_dir: PathBuf,
     /// Exact path of the SQLite file (overrides --data-dir).
-    #[arg(long)]
+    #[arg(long, global = true)]
     sqlite_path: Option<PathBuf>,
     /// Secret of the first admin token (only used while no token exists).
     #[arg(long, env = "BFE_BOOTSTRAP_TOKEN", hide_env_values = true)]
@@ -54,6 +57,24 @@ struct Args {
     max_body_bytes: usize,
 }
 
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// API tokens, managed offline with direct access to the store.
+    #[command(subcommand)]
+    AdminToken(AdminTokenCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminTokenCommand {
+    /// Create an unscoped admin token and print its secret once on stdout: the recovery when
+    /// no admin token works any more. Needs the same store flags as the server.
+    Create {
+        /// The token's name, as listed and audited.
+        #[arg(long, default_value = "recovery")]
+        name: String,
+    },
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
@@ -75,6 +96,7 @@ async fn main() -> anyhow::Result<()> {
         }),
         _ => None,
     };
+    let command = args.command;
     let settings = bfe_controlplane::Settings {
         listen: args.listen,
         database_url: args.database_url.filter(|u| !u.is_empty()),
@@ -89,6 +111,14 @@ async fn main() -> anyhow::Result<()> {
         grpc_tls,
         max_body_bytes: args.max_body_bytes,
     };
+    if let Some(Command::AdminToken(AdminTokenCommand::Create { name })) = command {
+        let secret = bfe_controlplane::create_admin_token(&settings, &name)
+            .await
+            .context("creating an admin token")?;
+        // The secret alone on stdout, for scripts; it is stored only as a hash.
+        println!("{secret}");
+        return Ok(());
+    }
     bfe_controlplane::run(settings, shutdown_signal())
         .await
         .context("control plane failed")

@@ -90,6 +90,17 @@ fn cursor_id(cursor: Option<&str>) -> Result<Option<i64>, ApiError> {
         .transpose()
 }
 
+/// A token name has 1-128 characters (the API and the offline `admin-token create` agree).
+pub fn check_token_name(name: &str) -> Result<(), ApiError> {
+    if name.trim().is_empty() || name.len() > 128 {
+        return Err(ApiError::bad_field(
+            "name",
+            "a token name has 1-128 characters",
+        ));
+    }
+    Ok(())
+}
+
 /// Create a token; its secret is in this response only.
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = CreateToken,
     responses((status = 201, body = CreatedToken), (status = 400, body = ErrorBody),
@@ -101,12 +112,7 @@ pub async fn create_token(
     ApiJson(req): ApiJson<CreateToken>,
 ) -> Result<Response, ApiError> {
     admin(&actor)?;
-    if req.name.trim().is_empty() || req.name.len() > 128 {
-        return Err(ApiError::bad_field(
-            "name",
-            "a token name has 1-128 characters",
-        ));
-    }
+    check_token_name(&req.name)?;
     if req.tenants.as_ref().is_some_and(BTreeSet::is_empty) {
         return Err(ApiError::bad_field(
             "tenants",
@@ -201,12 +207,14 @@ pub async fn get_token(
     Ok(res)
 }
 
-/// Revoke a token (it stays listed, marked revoked).
+/// Revoke a token (it stays listed, marked revoked). The last unscoped admin token cannot be
+/// revoked (409).
 #[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens",
     params(("id" = i64, Path, description = "Token id"),
         ("If-Match" = Option<String>, Header, description = "ETag the change is based on")),
     responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 412, body = ErrorBody)))]
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 412, body = ErrorBody)))]
 pub async fn revoke_token(
     State(state): State<AppState>,
     actor: Actor,

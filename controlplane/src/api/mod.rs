@@ -30,7 +30,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub use admin::{CreateToken, CreatedToken};
+pub use admin::{CreateToken, CreatedToken, check_token_name};
 pub use changes::{CommitResponse, ValidateResponse};
 pub use middleware::REQUEST_ID;
 

@@ -9,7 +9,7 @@ use sqlx::any::AnyRow;
 use utoipa::ToSchema;
 
 use super::audit::{AuditRecord, insert_audit};
-use super::{Store, corrupt, now_ms, rfc3339};
+use super::{Backend, Store, corrupt, now_ms, rfc3339};
 use crate::auth::{Actor, Role, hash_secret};
 use crate::error::ApiError;
 
@@ -145,6 +145,8 @@ impl Store {
     }
 
     /// Marks a token revoked (idempotent) and audits it; `None` when there is no such token.
+    /// Revoking the last live unscoped admin token is refused (409): without one nobody could
+    /// manage tokens again, and the bootstrap secret only applies to an empty token table.
     pub async fn revoke_token(
         &self,
         id: i64,
@@ -156,6 +158,13 @@ impl Store {
         };
         let now = now_ms();
         let mut tx = self.pool.begin().await?;
+        if self.backend == Backend::Postgres {
+            // Two revocations of the last two admin tokens must not both see the other alive;
+            // on SQLite the UPDATE below takes the database's write lock and serializes them.
+            sqlx::query("LOCK TABLE api_tokens IN SHARE ROW EXCLUSIVE MODE")
+                .execute(&mut *tx)
+                .await?;
+        }
         sqlx::query(
             "UPDATE api_tokens SET revoked_at_ms = $1 WHERE id = $2 AND revoked_at_ms IS NULL",
         )
@@ -163,6 +172,19 @@ impl Store {
         .bind(id)
         .execute(&mut *tx)
         .await?;
+        let admins: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM api_tokens \
+             WHERE role = 'admin' AND tenants IS NULL AND revoked_at_ms IS NULL",
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        if admins == 0 {
+            tx.rollback().await?;
+            return Err(ApiError::Conflict(format!(
+                "token {id} is the last unscoped admin token: create another admin token \
+                 before revoking it (without any, see `controlplane admin-token create`)"
+            )));
+        }
         let mut after = before.clone();
         after.revoked_at.get_or_insert_with(|| rfc3339(now));
         let record = AuditRecord {
