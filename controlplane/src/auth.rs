@@ -5,13 +5,13 @@
 //! - `viewer` may read (GET); `operator` may also write configuration (change sets, single
 //!   resource writes, validate, rollback); `admin` may also manage API tokens and read the audit
 //!   log.
-//! - A token may be scoped to a set of tenant names. A scoped token sees and changes only those
-//!   tenants (their identity, routes and module rules). It sees and changes a **cluster only when
-//!   the cluster is owned by its scope**: referenced by at least one route of its tenants and by
-//!   no route of any other tenant (for a delete, judged on the live config; for a create or
-//!   update, on the candidate). Its routes may newly reference only clusters its scope owns in
-//!   the candidate. Global resources (certificates, global modules, settings), versions,
-//!   rollback, tokens and the audit log need an unscoped token.
+//! - A token may be scoped to a set of existing tenants. A scoped token sees and changes only
+//!   those tenants (their identity, routes and module rules) and the **clusters whose `owner` is
+//!   one of them**; a cluster it creates or updates must keep such an owner, and its routes may
+//!   newly reference only such clusters. Ownership is explicit, never inferred from routes, so
+//!   pointing a route at a cluster takes nothing over. Clusters without an owner (global),
+//!   certificates, global modules and settings, versions, rollback, tokens and the audit log
+//!   need an unscoped token.
 //! - No token or an unknown or revoked one is 401; a valid token without the right is 403.
 //!   Resources of other tenants are 404 to a scoped token on reads, so it cannot probe names.
 
@@ -110,15 +110,17 @@ impl Actor {
         self.tenants.as_ref().is_none_or(|t| t.contains(tenant))
     }
 
-    /// Whether the scope owns `cluster` in `config` (see the module docs).
-    pub fn owns_cluster(&self, config: &Config, cluster: &str) -> bool {
+    /// Whether the scope owns a cluster whose owner is `owner` (see the module docs).
+    pub fn owns(&self, owner: Option<&str>) -> bool {
         match &self.tenants {
             None => true,
-            Some(scope) => {
-                let users = config.tenants_using(cluster);
-                !users.is_empty() && users.is_subset(scope)
-            }
+            Some(scope) => owner.is_some_and(|o| scope.contains(o)),
         }
+    }
+
+    /// Whether the scope owns `cluster` in `config`.
+    pub fn owns_cluster(&self, config: &Config, cluster: &str) -> bool {
+        self.owns(config.cluster_owner(cluster))
     }
 }
 

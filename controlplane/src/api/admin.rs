@@ -15,7 +15,8 @@ use utoipa::{IntoParams, ToSchema};
 use super::extract::{ApiJson, ApiPath, ApiQuery, ListQuery, RequestId, if_match};
 use super::resource::with_etag;
 use crate::auth::{Actor, Role, new_secret};
-use crate::error::{ApiError, ErrorBody};
+use crate::error::{ApiError, ErrorBody, ViolationBody};
+use crate::model::{ResourceKey, ResourceKind};
 use crate::state::AppState;
 use crate::store::{AuditEntry, AuditFilter, NewToken, TokenRow};
 
@@ -104,7 +105,8 @@ pub fn check_token_name(name: &str) -> Result<(), ApiError> {
 /// Create a token; its secret is in this response only.
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = CreateToken,
     responses((status = 201, body = CreatedToken), (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
 pub async fn create_token(
     State(state): State<AppState>,
     actor: Actor,
@@ -118,6 +120,21 @@ pub async fn create_token(
             "tenants",
             "a scoped token needs at least one tenant (omit `tenants` for an unscoped token)",
         ));
+    }
+    // A scope naming a tenant that does not exist yet would grant whoever creates it later.
+    let mut missing = Vec::new();
+    for t in req.tenants.iter().flatten() {
+        let key = ResourceKey::new(ResourceKind::Tenant, t);
+        if state.store.get(&key).await?.is_none() {
+            missing.push(format!("'{t}'"));
+        }
+    }
+    if !missing.is_empty() {
+        return Err(ApiError::Invalid(vec![ViolationBody {
+            path: "tenants".to_owned(),
+            message: format!("no tenant {}", missing.join(", ")),
+            resource: None,
+        }]));
     }
     let secret = new_secret();
     let info = state

@@ -52,14 +52,13 @@ pub async fn check_read(
                 Err(ApiError::not_found(key))
             }
         }
-        ResourceKind::Cluster if actor.is_scoped() => {
-            let config = state.store.load_config().await?;
-            if actor.owns_cluster(&config, &key.name) {
-                Ok(())
-            } else {
-                Err(ApiError::not_found(key))
-            }
-        }
+        ResourceKind::Cluster if actor.is_scoped() => match state.store.get(key).await? {
+            Some(Entry {
+                doc: Doc::Cluster(c),
+                ..
+            }) if actor.owns(c.owner.as_deref()) => Ok(()),
+            _ => Err(ApiError::not_found(key)),
+        },
         ResourceKind::Cluster => Ok(()),
         _ => actor.require_unscoped(),
     }
@@ -114,15 +113,11 @@ pub async fn list(
     let cursor = q.cursor.as_deref().unwrap_or("");
     let mut rows = if actor.is_scoped() {
         // Scope filters are applied here, so read every match and page afterwards.
-        let config = match kind {
-            ResourceKind::Cluster => Some(state.store.load_config().await?),
-            _ => None,
-        };
         let rows = state.store.list(kind, prefix, cursor, None).await?;
         rows.into_iter()
-            .filter(|(name, _)| match &config {
-                Some(c) => actor.owns_cluster(c, name),
-                None => actor.sees_tenant(name),
+            .filter(|(name, e)| match &e.doc {
+                Doc::Cluster(c) => actor.owns(c.owner.as_deref()),
+                _ => actor.sees_tenant(name),
             })
             .take(usize::try_from(limit + 1).unwrap_or(usize::MAX))
             .collect()

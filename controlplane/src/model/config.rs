@@ -150,6 +150,49 @@ impl Config {
         }
     }
 
+    /// The owner tenant of `cluster`, when it exists and has one.
+    pub fn cluster_owner(&self, cluster: &str) -> Option<&str> {
+        match self.get(&ResourceKey::new(ResourceKind::Cluster, cluster)) {
+            Some(Entry {
+                doc: Doc::Cluster(c),
+                ..
+            }) => c.owner.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// Gives each cluster without an owner the one tenant whose routes use it, when exactly one
+    /// does: the owner a scoped token was inferred to have before ownership was explicit.
+    /// Returns whether anything changed.
+    pub fn infer_cluster_owners(&mut self) -> bool {
+        let inferred: Vec<(ResourceKey, String)> = self
+            .entries
+            .iter()
+            .filter_map(|(k, e)| match &e.doc {
+                Doc::Cluster(c) if c.owner.is_none() => {
+                    let users = self.tenants_using(&k.name);
+                    let mut it = users.into_iter();
+                    match (it.next(), it.next()) {
+                        (Some(only), None) => Some((k.clone(), only)),
+                        _ => None,
+                    }
+                }
+                _ => None,
+            })
+            .collect();
+        let changed = !inferred.is_empty();
+        for (key, owner) in inferred {
+            if let Some(Entry {
+                doc: Doc::Cluster(c),
+                ..
+            }) = self.entries.get_mut(&key)
+            {
+                c.owner = Some(owner);
+            }
+        }
+        changed
+    }
+
     /// Tenants whose routes reference `cluster`.
     pub fn tenants_using(&self, cluster: &str) -> BTreeSet<String> {
         self.entries

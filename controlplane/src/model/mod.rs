@@ -7,12 +7,14 @@
 
 mod config;
 mod doc;
+mod ownership;
 
 pub use config::{Config, Entry};
 pub use doc::{
     CertificateView, Doc, GlobalSettings, REDACTED, ResourceKey, ResourceKind, TenantDoc,
     redact_value,
 };
+pub use ownership::ownership_violations;
 
 /// Name under which the singleton resources (global modules, settings) are stored.
 pub const GLOBAL: &str = "global";

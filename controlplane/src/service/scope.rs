@@ -1,8 +1,6 @@
 //! The cluster rules of tenant-scoped tokens (the rules themselves are documented in
 //! `crate::auth`).
 
-use std::collections::BTreeSet;
-
 use crate::auth::Actor;
 use crate::error::ApiError;
 use crate::model::{Config, ResourceKey, ResourceKind};
@@ -27,7 +25,9 @@ pub(super) fn check_cluster_op(
     Ok(())
 }
 
-/// The cluster rules of a scoped token (see `crate::auth`).
+/// The cluster rules of a scoped token on the candidate (see `crate::auth`): clusters it
+/// created or updated are owned by its tenants, and its tenants' routes newly reference only
+/// clusters its tenants own. (Deletes were checked per op by [`check_cluster_op`].)
 pub(super) fn check_cluster_scope(
     actor: &Actor,
     before: &Config,
@@ -36,45 +36,32 @@ pub(super) fn check_cluster_scope(
     let Some(scope) = &actor.tenants else {
         return Ok(());
     };
-    // Clusters this change set creates or updates.
-    let mut touched: BTreeSet<String> = after
-        .entries
-        .iter()
-        .filter(|(k, e)| k.kind == ResourceKind::Cluster && before.get(k) != Some(*e))
-        .map(|(k, _)| k.name.clone())
-        .collect();
-    // Clusters it deletes must have been owned before.
-    for key in before.entries.keys() {
+    for (key, entry) in &after.entries {
         if key.kind == ResourceKind::Cluster
-            && after.get(key).is_none()
-            && !actor.owns_cluster(before, &key.name)
+            && before.get(key) != Some(entry)
+            && !actor.owns_cluster(after, &key.name)
         {
             return Err(ApiError::Forbidden(format!(
-                "cluster '{}' is not owned by the token's tenants",
+                "cluster '{}': a tenant-scoped token must give its clusters one of its tenants \
+                 as `owner`",
                 key.name
             )));
         }
     }
-    // Clusters its tenants' routes newly reference (unknown ones are the compiler's business).
     for tenant in scope {
         let old_refs = before.clusters_of_tenant(tenant);
-        touched.extend(
+        let new_refs = after.clusters_of_tenant(tenant);
+        // Unknown clusters are the compiler's business.
+        let foreign = new_refs.difference(&old_refs).find(|c| {
             after
-                .clusters_of_tenant(tenant)
-                .into_iter()
-                .filter(|c| !old_refs.contains(c))
-                .filter(|c| {
-                    after
-                        .get(&ResourceKey::new(ResourceKind::Cluster, c))
-                        .is_some()
-                }),
-        );
-    }
-    for cluster in touched {
-        if !actor.owns_cluster(after, &cluster) {
+                .get(&ResourceKey::new(ResourceKind::Cluster, c.as_str()))
+                .is_some()
+                && !actor.owns_cluster(after, c)
+        });
+        if let Some(cluster) = foreign {
             return Err(ApiError::Forbidden(format!(
-                "cluster '{cluster}' would not be owned by the token's tenants \
-                 (referenced by routes of its tenants only)"
+                "routes of tenant '{tenant}' may use only clusters owned by the token's \
+                 tenants; cluster '{cluster}' is not"
             )));
         }
     }

@@ -11,7 +11,7 @@ use super::resources::load_config;
 use super::versions::VersionInfo;
 use super::{Backend, Store, VERSIONS_CHANNEL, now_ms};
 use crate::error::ApiError;
-use crate::model::{Config, ResourceKey};
+use crate::model::{Config, ResourceKey, ownership_violations};
 
 /// Who commits, why, and whether for real.
 #[derive(Debug, Clone, Default)]
@@ -98,13 +98,16 @@ impl Store {
         }
         // Compiling 10k routes takes a while: keep it off the async workers.
         let loaded = Instant::now();
-        let (candidate, result) = tokio::task::spawn_blocking(move || {
-            let result = bfe_config::compile(&candidate).map(drop);
-            (candidate, result)
+        let (candidate, violations) = tokio::task::spawn_blocking(move || {
+            let mut violations = bfe_config::compile(&candidate)
+                .err()
+                .map(|v| v.0)
+                .unwrap_or_default();
+            violations.extend(ownership_violations(&candidate));
+            (candidate, violations)
         })
         .await
         .map_err(|e| ApiError::Internal(format!("compile task: {e}")))?;
-        let violations = result.err().map(|v| v.0).unwrap_or_default();
         let compiled = Instant::now();
 
         let mut commit = Commit {

@@ -8,6 +8,7 @@ mod fleet;
 mod resources;
 mod stats;
 mod tokens;
+mod upgrade;
 mod versions;
 
 use std::path::Path;
@@ -63,6 +64,8 @@ pub enum OpenError {
     Connect(#[from] sqlx::Error),
     #[error("applying migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("upgrading stored data: {0}")]
+    Upgrade(ApiError),
     #[error("creating the data directory {path}: {source}")]
     DataDir {
         path: String,
@@ -82,7 +85,9 @@ impl Store {
             .connect(url)
             .await?;
         sqlx::migrate!("../migrations/postgres").run(&pool).await?;
-        Ok(Self::new(pool, Backend::Postgres))
+        let store = Self::new(pool, Backend::Postgres);
+        store.run_upgrades().await.map_err(OpenError::Upgrade)?;
+        Ok(store)
     }
 
     /// Opens (creating it if needed) the SQLite file at `path` and applies `migrations/sqlite`.
@@ -114,7 +119,9 @@ impl Store {
             .connect(&url)
             .await?;
         sqlx::migrate!("../migrations/sqlite").run(&pool).await?;
-        Ok(Self::new(pool, Backend::Sqlite))
+        let store = Self::new(pool, Backend::Sqlite);
+        store.run_upgrades().await.map_err(OpenError::Upgrade)?;
+        Ok(store)
     }
 
     /// Opens PostgreSQL for a `postgres://` or `postgresql://` URL, SQLite otherwise.

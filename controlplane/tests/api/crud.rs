@@ -169,6 +169,7 @@ both_stores! {
 
 both_stores! {
     async fn tokens_crud(h) {
+        h.seed().await;
         let (id, secret) = h.token("ci", "viewer", None).await;
         assert!(secret.starts_with("bfe_") && secret.len() == 4 + 64);
         let g = h.get(&format!("/api/v1/tokens/{id}")).await.expect(StatusCode::OK);

@@ -19,7 +19,7 @@ const B_SECRETS: [&str; 4] = [
 ];
 
 fn cluster_b() -> Value {
-    json!({"name": "cb", "sub_clusters": [
+    json!({"name": "cb", "owner": "b", "sub_clusters": [
         {"name": "main", "weight": 1, "backends": [{"addr": "10.66.66.66:6666"}]}]})
 }
 
@@ -40,7 +40,7 @@ async fn setup(h: &Harness) {
     h.post(
         "/api/v1/changes",
         json!({"ops": [
-            {"op": "create", "kind": "cluster", "name": "ca", "body": cluster("ca")},
+            {"op": "create", "kind": "cluster", "name": "ca", "body": owned_cluster("ca", "a")},
             {"op": "create", "kind": "tenant", "name": "a", "body": tenant("a")},
             {"op": "update", "kind": "routes", "tenant": "a", "body": routes_to("ca")}
         ]}),

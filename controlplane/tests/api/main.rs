@@ -15,6 +15,7 @@ mod fleet;
 mod input;
 mod isolation;
 mod openapi;
+mod ownership;
 mod recovery;
 mod scope;
 mod socket;

@@ -34,6 +34,7 @@ async fn create_offline(h: &Harness, name: &str) -> String {
 both_stores! {
     async fn the_last_admin_token_cannot_be_revoked(h) {
         // Token 1 is the bootstrap admin; a scoped admin and a viewer are no way back in.
+        h.seed().await;
         let (scoped, _) = h.token("scoped-admin", "admin", Some(&["shop"])).await;
         let (viewer, _) = h.token("viewer", "viewer", None).await;
         let r = h.delete("/api/v1/tokens/1").await.expect(StatusCode::CONFLICT);

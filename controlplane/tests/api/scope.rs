@@ -17,8 +17,8 @@ fn names(v: &Value) -> Vec<String> {
 both_stores! {
     async fn scoped_tokens_stay_in_their_tenants(h) {
         let setup = json!({"ops": [
-            {"op": "create", "kind": "cluster", "name": "ca", "body": cluster("ca")},
-            {"op": "create", "kind": "cluster", "name": "cb", "body": cluster("cb")},
+            {"op": "create", "kind": "cluster", "name": "ca", "body": owned_cluster("ca", "a")},
+            {"op": "create", "kind": "cluster", "name": "cb", "body": owned_cluster("cb", "b")},
             {"op": "create", "kind": "cluster", "name": "shared", "body": cluster("shared")},
             {"op": "create", "kind": "cluster", "name": "orphan", "body": cluster("orphan")},
             {"op": "create", "kind": "tenant", "name": "a", "body": tenant("a")},
@@ -39,7 +39,7 @@ both_stores! {
             async move { h.call(m, p, Some(&op), b, &[]).await }
         };
 
-        // Reads: only tenant a, only cluster ca (shared is used by b too, orphan by nobody).
+        // Reads: only tenant a, only cluster ca (shared and orphan have no owner).
         assert_eq!(names(&call(Method::GET, "/api/v1/tenants", None).await.body), ["a"]);
         assert_eq!(names(&call(Method::GET, "/api/v1/clusters", None).await.body), ["ca"]);
         call(Method::GET, "/api/v1/tenants/a", None).await.expect(StatusCode::OK);
@@ -62,7 +62,7 @@ both_stores! {
         call(Method::PATCH, "/api/v1/clusters/ca", Some(json!({"slow_start_ms": 7}))).await.expect(StatusCode::OK);
         // A new cluster with the route that uses it, in one change set.
         h.call(Method::POST, "/api/v1/changes", Some(&op), Some(json!({"ops": [
-            {"op": "create", "kind": "cluster", "name": "ca2", "body": cluster("ca2")},
+            {"op": "create", "kind": "cluster", "name": "ca2", "body": owned_cluster("ca2", "a")},
             {"op": "update", "kind": "routes", "tenant": "a", "body": {"advanced": [
                 {"condition": "req_path_in(\"/x\", false)", "cluster": "shared"},
                 {"condition": "default_t()", "cluster": "ca2"}]}}
@@ -76,7 +76,7 @@ both_stores! {
         call(Method::PATCH, "/api/v1/clusters/cb", Some(json!({"slow_start_ms": 1}))).await.expect(StatusCode::FORBIDDEN);
         call(Method::PATCH, "/api/v1/clusters/shared", Some(json!({"slow_start_ms": 1}))).await.expect(StatusCode::FORBIDDEN);
         call(Method::DELETE, "/api/v1/clusters/orphan", None).await.expect(StatusCode::FORBIDDEN);
-        // A cluster nobody of its tenants uses.
+        // A cluster without an owner (global).
         call(Method::POST, "/api/v1/clusters", Some(cluster("loose"))).await.expect(StatusCode::FORBIDDEN);
         // Pointing its routes at another tenant's cluster.
         call(Method::PUT, "/api/v1/tenants/a/routes", Some(routes_to("cb"))).await.expect(StatusCode::FORBIDDEN);

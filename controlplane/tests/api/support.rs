@@ -328,6 +328,13 @@ pub fn cluster(name: &str) -> Value {
     })
 }
 
+/// A cluster owned by tenant `owner`.
+pub fn owned_cluster(name: &str, owner: &str) -> Value {
+    let mut c = cluster(name);
+    c["owner"] = json!(owner);
+    c
+}
+
 pub fn tenant(name: &str) -> Value {
     json!({"name": name, "hosts": [format!("www.{name}.example")]})
 }

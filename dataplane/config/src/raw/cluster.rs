@@ -8,6 +8,11 @@ pub const GSLB_BLACKHOLE: &str = "GSLB_BLACKHOLE";
 #[serde(deny_unknown_fields)]
 pub struct RawCluster {
     pub name: String,
+    /// The tenant that owns the cluster: only its routes may use it, and a tenant-scoped
+    /// control-plane token manages only its tenants' clusters. Absent: global (any tenant's
+    /// routes; only unscoped tokens manage it). The data plane itself does not use it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
     pub sub_clusters: Vec<RawSubCluster>,
     #[serde(default)]
     pub balance: Balance,
