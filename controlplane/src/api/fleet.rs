@@ -1,17 +1,24 @@
-//! The fleet: every data-plane node, and whether it runs the newest version. Viewers may read;
-//! a tenant-scoped token may not (nodes serve every tenant).
+//! The fleet: every data-plane node, and whether it runs the newest version. Viewers may read,
+//! tenant-scoped tokens too (is my change live?), but a NACK shows a scoped token only the
+//! violations of its own tenants and clusters, and no free-text reason: they may name any
+//! tenant's resources.
 
 // utoipa's `params(Type)` expands to a qualified path that this lint flags.
 #![allow(unused_qualifications)]
 
+use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
+
 use axum::Json;
 use axum::extract::State;
+use bfe_config::RawSnapshot;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::extract::ApiPath;
 use crate::auth::{Actor, Role};
 use crate::error::{ApiError, ErrorBody};
+use crate::service::tenant_of_path;
 use crate::state::AppState;
 use crate::store::NodeInfo;
 
@@ -23,9 +30,28 @@ pub struct NodeList {
     pub items: Vec<NodeInfo>,
 }
 
-fn allowed(actor: &Actor) -> Result<(), ApiError> {
-    actor.require(Role::Viewer)?;
-    actor.require_unscoped()
+/// What a scoped token sees of a NACK instead of the node's own words.
+const SCOPED_NACK_REASON: &str = "the node refused this version";
+
+/// Filters `nodes` to what `actor` may see of them.
+async fn visible(state: &AppState, actor: &Actor, nodes: &mut [NodeInfo]) -> Result<(), ApiError> {
+    if !actor.is_scoped() {
+        return Ok(());
+    }
+    let mut snapshots: BTreeMap<i64, Option<RawSnapshot>> = BTreeMap::new();
+    for nack in nodes.iter_mut().filter_map(|n| n.last_nack.as_mut()) {
+        let snap = match snapshots.entry(nack.version) {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(e) => e.insert(state.store.version_snapshot(nack.version).await?),
+        };
+        nack.reason = SCOPED_NACK_REASON.to_owned();
+        nack.violations.retain(|v| {
+            snap.as_ref()
+                .and_then(|s| tenant_of_path(s, &v.path))
+                .is_some_and(|t| actor.sees_tenant(t))
+        });
+    }
+    Ok(())
 }
 
 /// Every node heard from within the grace period, with its applied version and lag.
@@ -36,8 +62,9 @@ pub async fn list_nodes(
     State(state): State<AppState>,
     actor: Actor,
 ) -> Result<Json<NodeList>, ApiError> {
-    allowed(&actor)?;
-    let items = state.store.list_nodes(state.node_grace_ms()).await?;
+    actor.require(Role::Viewer)?;
+    let mut items = state.store.list_nodes(state.node_grace_ms()).await?;
+    visible(&state, &actor, &mut items).await?;
     let head_version = state.store.head().await?;
     Ok(Json(NodeList {
         head_version,
@@ -55,11 +82,12 @@ pub async fn get_node(
     actor: Actor,
     ApiPath(node_id): ApiPath<String>,
 ) -> Result<Json<NodeInfo>, ApiError> {
-    allowed(&actor)?;
-    state
+    actor.require(Role::Viewer)?;
+    let mut node = state
         .store
         .node(&node_id)
         .await?
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found(format!("node '{node_id}'")))
+        .ok_or_else(|| ApiError::not_found(format!("node '{node_id}'")))?;
+    visible(&state, &actor, std::slice::from_mut(&mut node)).await?;
+    Ok(Json(node))
 }

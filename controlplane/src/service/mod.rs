@@ -15,4 +15,4 @@ pub use changes::{apply_change_set, commit_change_set, rollback};
 pub use etag::{etag_of, parse_etag};
 pub use ops::{ChangeKind, ChangeOp, ChangeSet, OpKind};
 pub use rules::{RuleList, rules_of};
-pub use violations::locate_violations;
+pub use violations::{locate_violations, tenant_of_path};

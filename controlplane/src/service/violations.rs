@@ -18,6 +18,18 @@ pub fn locate_violations(snap: &RawSnapshot, violations: &[Violation]) -> Vec<Vi
         .collect()
 }
 
+/// The tenant a snapshot path belongs to: a tenant's own fields, routes and modules, or a
+/// cluster's owner. `None` for global parts (global clusters, certificates, modules, settings).
+pub fn tenant_of_path<'s>(snap: &'s RawSnapshot, path: &str) -> Option<&'s str> {
+    let (list, rest) = path.split_once('[')?;
+    let index: usize = rest.split_once(']')?.0.parse().ok()?;
+    match list {
+        "tenants" => Some(snap.tenants.get(index)?.name.as_str()),
+        "clusters" => snap.clusters.get(index)?.owner.as_deref(),
+        _ => None,
+    }
+}
+
 fn locate(snap: &RawSnapshot, path: &str) -> Option<String> {
     let (list, rest) = path.split_once('[')?;
     let (index, rest) = rest.split_once(']')?;

@@ -12,6 +12,7 @@ mod concurrency;
 mod crud;
 mod etag;
 mod fleet;
+mod fleet_scope;
 mod input;
 mod isolation;
 mod openapi;
