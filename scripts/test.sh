@@ -10,6 +10,9 @@ command -v pg_isready >/dev/null 2>&1 || need+=(postgresql-client)
 # TLS and HTTP/2 tests drive openssl s_client and h2load.
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v h2load >/dev/null 2>&1 || need+=(nghttp2-client)
+# scripts/schemathesis.sh installs schemathesis (PyPI) into a virtualenv.
+command -v python3 >/dev/null 2>&1 || need+=(python3)
+python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need+=(python3-venv)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
@@ -30,3 +33,6 @@ fi
 # The end-to-end tests run the real binaries (dataplane, controlplane, demo-backend).
 cargo build --workspace --bins
 cargo test --workspace "$@"
+
+# The control plane's OpenAPI document against the running binary (bounded, zero failures).
+bash scripts/schemathesis.sh

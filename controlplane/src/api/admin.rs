@@ -59,6 +59,7 @@ pub struct AuditPage {
 #[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     /// Page size, 1..=1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,

@@ -81,7 +81,7 @@ macro_rules! crud_handlers {
         }
 
         /// Change fields with a JSON merge patch (RFC 7386).
-        #[utoipa::path(patch, path = $item, tag = $tag, request_body = Value,
+        #[utoipa::path(patch, path = $item, tag = $tag, request_body = Object,
             params(($pname = String, Path, description = "Resource name"),
                 ("If-Match" = Option<String>, Header, description = "ETag the change is based on")),
             responses((status = 200, body = Value, headers(("ETag" = String))),

@@ -53,7 +53,7 @@ macro_rules! doc_handlers {
         }
 
         /// Change fields with a JSON merge patch (RFC 7386; arrays are replaced whole).
-        #[utoipa::path(patch, path = $path, tag = $tag, request_body = Value,
+        #[utoipa::path(patch, path = $path, tag = $tag, request_body = Object,
             params(("tenant" = String, Path, description = "Tenant name"),
                 ("If-Match" = Option<String>, Header, description = "ETag the change is based on")),
             responses((status = 200, body = $body, headers(("ETag" = String))),
@@ -102,7 +102,7 @@ macro_rules! doc_handlers {
         }
 
         /// Change fields with a JSON merge patch (RFC 7386).
-        #[utoipa::path(patch, path = $path, tag = $tag, request_body = Value,
+        #[utoipa::path(patch, path = $path, tag = $tag, request_body = Object,
             params(("If-Match" = Option<String>, Header, description = "ETag the change is based on")),
             responses((status = 200, body = $body, headers(("ETag" = String))),
                 (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
@@ -127,7 +127,7 @@ doc_handlers!(
     ResourceKind::Routes,
     "routes",
     "/api/v1/tenants/{tenant}/routes",
-    Value,
+    Object,
     get_routes,
     put_routes,
     patch_routes
@@ -137,7 +137,7 @@ doc_handlers!(
     ResourceKind::TenantModules,
     "modules",
     "/api/v1/tenants/{tenant}/modules",
-    Value,
+    Object,
     get_tenant_modules,
     put_tenant_modules,
     patch_tenant_modules
@@ -147,7 +147,7 @@ doc_handlers!(
     ResourceKind::GlobalModules,
     "modules",
     "/api/v1/modules",
-    Value,
+    Object,
     get_global_modules,
     put_global_modules,
     patch_global_modules

@@ -72,12 +72,30 @@ impl ListQuery {
 pub fn if_match(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     headers
         .get(header::IF_MATCH)
-        .map(|v| {
-            v.to_str()
-                .map(str::to_owned)
-                .map_err(|_| ApiError::bad_field("If-Match", "not a valid header value"))
+        .map(|v| match v.to_str().map(str::trim) {
+            Ok("") => Err(ApiError::bad_field("If-Match", "empty; give an ETag or *")),
+            Ok(v) if is_etag_list(v) => Ok(v.to_owned()),
+            Ok(_) => Err(ApiError::bad_field(
+                "If-Match",
+                "not an entity tag (\"r42\") or *",
+            )),
+            Err(_) => Err(ApiError::bad_field("If-Match", "not a valid header value")),
         })
         .transpose()
+}
+
+/// `*` or a comma-separated list of entity tags (`"r42"`, `W/"x"`), as RFC 9110 §13.1.1 has
+/// it: anything else is a malformed header (400), not a precondition that failed (412).
+fn is_etag_list(v: &str) -> bool {
+    v == "*"
+        || v.split(',').all(|tag| {
+            let tag = tag.trim();
+            let opaque = tag.strip_prefix("W/").unwrap_or(tag);
+            opaque.len() >= 2
+                && opaque.starts_with('"')
+                && opaque.ends_with('"')
+                && !opaque[1..opaque.len() - 1].contains('"')
+        })
 }
 
 /// The body of a JSON request, parsed strictly, paths starting at `root`.
@@ -128,7 +146,12 @@ impl<S: Send + Sync> FromRequest<S> for ApiDoc {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        json_body(req, state, "body").await.map(Self)
+        // Every resource document and merge patch is an object; `[]` would read as an empty
+        // struct and `[null]` would reach the If-Match check before its shape.
+        match json_body(req, state, "body").await? {
+            v @ Value::Object(_) => Ok(Self(v)),
+            _ => Err(ApiError::bad_field("body", "must be a JSON object")),
+        }
     }
 }
 

@@ -69,6 +69,55 @@ impl Modify for BearerAuth {
     }
 }
 
+/// Statuses every operation can answer that the handlers do not list one by one: a bad path,
+/// query or body (400), no token (401), a body over the limit (413) or not JSON (415), a
+/// request over the time limit (408).
+struct CommonResponses;
+
+impl Modify for CommonResponses {
+    fn modify(&self, openapi: &mut OpenApiDoc) {
+        use utoipa::openapi::{RefOr, Response as DocResponse, ResponseBuilder, content::Content};
+        let error = || -> RefOr<DocResponse> {
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description("Error")
+                    .content(
+                        "application/json",
+                        Content::new(Some(utoipa::openapi::Ref::from_schema_name("ErrorBody"))),
+                    )
+                    .build(),
+            )
+        };
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let public = path == OPENAPI_PATH;
+            for op in [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                let mut statuses = vec!["400", "408"];
+                if !public {
+                    statuses.push("401");
+                }
+                if op.request_body.is_some() {
+                    statuses.extend(["413", "415"]);
+                }
+                for status in statuses {
+                    op.responses
+                        .responses
+                        .entry(status.to_owned())
+                        .or_insert_with(error);
+                }
+            }
+        }
+    }
+}
+
 /// The OpenAPI 3 document of this API.
 #[utoipa::path(get, path = "/api/v1/openapi.json", tag = "meta", security(()),
     responses((status = 200, description = "The OpenAPI document", body = Object)))]
@@ -145,12 +194,16 @@ fn routes() -> OpenApiRouter<AppState> {
 
 /// The OpenAPI document (also served at [`OPENAPI_PATH`]).
 pub fn openapi() -> OpenApiDoc {
-    routes().into_openapi()
+    let mut doc = routes().into_openapi();
+    CommonResponses.modify(&mut doc);
+    doc
 }
 
 /// The REST API with its layers, ready to serve.
 pub fn router(state: AppState) -> Router {
-    let (router, doc) = routes().split_for_parts();
+    let (router, mut doc) = routes().split_for_parts();
+    // After the routes are in: `ApiDoc`'s own modifiers run before there are any.
+    CommonResponses.modify(&mut doc);
     router
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .fallback(|req: Request| async move {

@@ -24,7 +24,7 @@ crud_handlers! {
 
 crud_handlers! {
     kind: ResourceKind::Cluster, tag: "clusters",
-    coll: "/api/v1/clusters", item: "/api/v1/clusters/{cluster}", param: "cluster", body: Value,
+    coll: "/api/v1/clusters", item: "/api/v1/clusters/{cluster}", param: "cluster", body: Object,
     list: list_clusters, create: create_cluster, get: get_cluster, put: put_cluster,
     patch: patch_cluster, delete: delete_cluster,
 }
@@ -32,7 +32,7 @@ crud_handlers! {
 crud_handlers! {
     kind: ResourceKind::Certificate, tag: "certificates",
     coll: "/api/v1/certificates", item: "/api/v1/certificates/{certificate}",
-    param: "certificate", body: Value,
+    param: "certificate", body: Object,
     list: list_certificates, create: create_certificate, get: get_certificate,
     put: put_certificate, patch: patch_certificate, delete: delete_certificate,
 }

@@ -149,7 +149,7 @@ pub async fn list_rules(
 
 /// Append a rule (or insert it at `?at=`).
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/routes/{list}", tag = "routes",
-    request_body = Value,
+    request_body = Object,
     params(("tenant" = String, Path, description = "Tenant name"),
         ("list" = RuleList, Path, description = "`basic` or `advanced`"), InsertQuery,
         ("If-Match" = Option<String>, Header, description = "ETag of the routes document")),
@@ -204,7 +204,7 @@ pub async fn get_rule(
 
 /// Replace one rule.
 #[utoipa::path(put, path = "/api/v1/tenants/{tenant}/routes/{list}/{index}", tag = "routes",
-    request_body = Value,
+    request_body = Object,
     params(("tenant" = String, Path, description = "Tenant name"),
         ("list" = RuleList, Path, description = "`basic` or `advanced`"),
         ("index" = usize, Path, description = "Position of the rule"),
@@ -238,7 +238,7 @@ pub async fn put_rule(
 
 /// Change fields of one rule with a JSON merge patch.
 #[utoipa::path(patch, path = "/api/v1/tenants/{tenant}/routes/{list}/{index}", tag = "routes",
-    request_body = Value,
+    request_body = Object,
     params(("tenant" = String, Path, description = "Tenant name"),
         ("list" = RuleList, Path, description = "`basic` or `advanced`"),
         ("index" = usize, Path, description = "Position of the rule"),

@@ -20,9 +20,11 @@ use crate::store::{StatsFilter, now_ms};
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct StatsQuery {
-    /// Start of the range, Unix ms (default: 5 minutes ago).
+    /// Start of the range, Unix ms (default: 5 minutes before `to`).
+    #[param(minimum = 0)]
     pub from: Option<i64>,
     /// End of the range, Unix ms, exclusive (default: now).
+    #[param(minimum = 1)]
     pub to: Option<i64>,
     pub tenant: Option<String>,
     pub cluster: Option<String>,
@@ -52,7 +54,19 @@ pub async fn get_stats(
         }
     }
     let to_ms = q.to.unwrap_or_else(now_ms);
-    let from_ms = q.from.unwrap_or(to_ms - 5 * 60 * 1000);
+    if to_ms < 1 {
+        return Err(ApiError::bad_field(
+            "to",
+            "must be a positive Unix time in ms",
+        ));
+    }
+    let from_ms = q.from.unwrap_or(to_ms.saturating_sub(5 * 60 * 1000).max(0));
+    if from_ms < 0 {
+        return Err(ApiError::bad_field(
+            "from",
+            "must be a Unix time in ms, 0 or more",
+        ));
+    }
     if from_ms >= to_ms {
         return Err(ApiError::bad_field("from", "must be before 'to'"));
     }

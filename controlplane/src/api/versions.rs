@@ -32,6 +32,7 @@ pub struct VersionPage {
 #[into_params(parameter_in = Query)]
 pub struct VersionQuery {
     /// Page size, 1..=1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,

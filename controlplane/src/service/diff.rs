@@ -46,11 +46,13 @@ pub struct FieldDiff {
     /// Path inside the resource, e.g. `routes.advanced[0].condition`.
     pub path: String,
     pub change: Change,
+    /// The field's value before: any JSON value (a private key shows as `"[redacted]"`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Object)]
+    #[schema(value_type = Value)]
     pub before: Option<Value>,
+    /// The field's value after.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Object)]
+    #[schema(value_type = Value)]
     pub after: Option<Value>,
 }
 

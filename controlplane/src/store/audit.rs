@@ -38,9 +38,11 @@ pub struct AuditEntry {
     pub resource_name: String,
     /// The version the write created, for configuration writes.
     pub version: Option<i64>,
-    #[schema(value_type = Object)]
+    /// The resource before the write (null for a create or a token write).
+    #[schema(value_type = Option<Object>)]
     pub before: Option<Value>,
-    #[schema(value_type = Object)]
+    /// The resource after the write (null for a delete).
+    #[schema(value_type = Option<Object>)]
     pub after: Option<Value>,
     pub request_id: String,
 }

@@ -161,3 +161,43 @@ both_stores! {
         assert_eq!(h.head().await, head, "nothing was written");
     }
 }
+
+both_stores! {
+    async fn out_of_range_times_are_refused_not_a_crash(h) {
+        // i64::MIN overflowed the default range's subtraction: a panic, the connection dropped.
+        let r = h.get("/api/v1/stats?from=-9223372036854775808&to=-9223372036854775808").await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+        assert_eq!(violation_path(&r), "to");
+        let r = h.get("/api/v1/stats?to=-9223372036854775808").await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+        let r = h.get("/api/v1/stats?from=-1&to=1000").await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+        assert_eq!(violation_path(&r), "from");
+        h.get("/api/v1/stats?to=1").await.expect(StatusCode::OK);
+        h.get("/api/v1/stats").await.expect(StatusCode::OK);
+    }
+}
+
+both_stores! {
+    async fn bodies_that_are_not_objects_and_empty_if_match_are_bad_requests(h) {
+        h.seed().await;
+        let head = h.head().await;
+        // `[]` read as an empty settings document (200), and `[null]` met the If-Match check
+        // (412) before its shape was looked at.
+        let r = h.patch("/api/v1/settings", json!([])).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+        assert_eq!(violation_path(&r), "body");
+        let r = h.call(Method::PUT, "/api/v1/clusters/api", Some(ADMIN), Some(json!([null, null])), &[("if-match", "\"r1\"")]).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+        let r = h.call(Method::PATCH, "/api/v1/clusters/api", Some(ADMIN), Some(json!({"balance": "wlc"})), &[("if-match", "")]).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+        assert_eq!(violation_path(&r), "If-Match");
+        let r = h.call(Method::PUT, "/api/v1/settings", Some(ADMIN), Some(json!({"": null})), &[("if-match", "C%w<!21<ug")]).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "a malformed If-Match: {}", r.text);
+        assert_eq!(violation_path(&r), "If-Match");
+        // Well-formed tags that do not match are still 412.
+        let r = h.call(Method::PATCH, "/api/v1/clusters/api", Some(ADMIN), Some(json!({"balance": "wlc"})), &[("if-match", "W/\"x\", \"r999\"")]).await;
+        assert_eq!(r.status, StatusCode::PRECONDITION_FAILED, "{}", r.text);
+        assert_eq!(h.head().await, head);
+    }
+}

@@ -124,3 +124,62 @@ fn collect_refs(v: &serde_json::Value, out: &mut Vec<String>) {
         _ => {}
     }
 }
+
+/// What the server answers is what the document says: the statuses every operation can give,
+/// nullable audit states, diff values of any type, bounded `limit`s, typed request bodies.
+#[test]
+fn the_document_describes_what_the_server_answers() {
+    let doc = serde_json::to_value(bfe_controlplane::api::openapi()).expect("openapi");
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("item") {
+            let responses = op["responses"].as_object().expect("responses");
+            let mut want = vec!["400"];
+            if path != "/api/v1/openapi.json" {
+                want.push("401");
+            }
+            if op.get("requestBody").is_some() {
+                want.extend(["413", "415"]);
+                let schema = &op["requestBody"]["content"]["application/json"]["schema"];
+                assert!(
+                    schema.get("$ref").is_some() || schema["type"] == "object",
+                    "{method} {path}: untyped request body {schema}"
+                );
+            }
+            for status in want {
+                assert!(
+                    responses.contains_key(status),
+                    "{method} {path} lacks {status}"
+                );
+            }
+        }
+    }
+    let schemas = &doc["components"]["schemas"];
+    for field in ["before", "after"] {
+        let audit = &schemas["AuditEntry"]["properties"][field];
+        let types: Vec<&str> = audit["type"]
+            .as_array()
+            .map_or_else(Vec::new, |t| t.iter().filter_map(|v| v.as_str()).collect());
+        assert!(
+            types.contains(&"null") && types.contains(&"object"),
+            "AuditEntry.{field}: {audit}"
+        );
+        let diff = &schemas["FieldDiff"]["properties"][field];
+        assert!(
+            diff.get("type").is_none(),
+            "FieldDiff.{field} holds any value: {diff}"
+        );
+    }
+    for path in [
+        "/api/v1/tenants",
+        "/api/v1/versions",
+        "/api/v1/audit",
+        "/api/v1/tokens",
+    ] {
+        let params = doc["paths"][path]["get"]["parameters"]
+            .as_array()
+            .expect("parameters");
+        let limit = params.iter().find(|p| p["name"] == "limit").expect("limit");
+        assert_eq!(limit["schema"]["minimum"], 1, "{path}");
+        assert_eq!(limit["schema"]["maximum"], 1000, "{path}");
+    }
+}
