@@ -195,33 +195,6 @@ pub fn join_path(root: &str, path: &str) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn long_echoes_keep_their_start_and_end() {
-        let long = format!(
-            "invalid type: string \"{}\", expected a sequence",
-            "x".repeat(10_000)
-        );
-        let c = clip(&long, MAX_MESSAGE);
-        assert_eq!(c.chars().count(), MAX_MESSAGE);
-        assert!(c.starts_with("invalid type: string \"xxx"));
-        assert!(c.ends_with("\", expected a sequence"));
-        assert_eq!(clip("short", MAX_MESSAGE), "short");
-    }
-
-    #[test]
-    fn paths_join() {
-        assert_eq!(join_path("body", "."), "body");
-        assert_eq!(join_path("", "."), "body");
-        assert_eq!(join_path("", "ops[0].op"), "ops[0].op");
-        assert_eq!(join_path("ops[1].body", "hosts[0]"), "ops[1].body.hosts[0]");
-        assert_eq!(join_path("body", "[2]"), "body[2]");
-    }
-}
-
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         if let Self::Internal(detail) = &self {
@@ -247,5 +220,32 @@ impl From<sqlx::Error> for ApiError {
 impl From<sqlx::migrate::MigrateError> for ApiError {
     fn from(e: sqlx::migrate::MigrateError) -> Self {
         Self::Internal(format!("migration: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_echoes_keep_their_start_and_end() {
+        let long = format!(
+            "invalid type: string \"{}\", expected a sequence",
+            "x".repeat(10_000)
+        );
+        let c = clip(&long, MAX_MESSAGE);
+        assert_eq!(c.chars().count(), MAX_MESSAGE);
+        assert!(c.starts_with("invalid type: string \"xxx"));
+        assert!(c.ends_with("\", expected a sequence"));
+        assert_eq!(clip("short", MAX_MESSAGE), "short");
+    }
+
+    #[test]
+    fn paths_join() {
+        assert_eq!(join_path("body", "."), "body");
+        assert_eq!(join_path("", "."), "body");
+        assert_eq!(join_path("", "ops[0].op"), "ops[0].op");
+        assert_eq!(join_path("ops[1].body", "hosts[0]"), "ops[1].body.hosts[0]");
+        assert_eq!(join_path("body", "[2]"), "body[2]");
     }
 }
