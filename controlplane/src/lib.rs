@@ -2,7 +2,7 @@
 //!
 //! A write is a change set: the whole candidate snapshot is compiled with the data plane's own
 //! compiler (`bfe_config::compile`) and either becomes one immutable version or is refused whole
-//! with every violation's field path. See `DESIGN.md` §4 and the `store` and `service` modules.
+//! with every violation's field path. See `controlplane/README.md` and the `store` and `service` modules.
 
 pub mod api;
 pub mod auth;

@@ -1,4 +1,4 @@
-//! Real status codes (DESIGN.md §3): 404 no tenant/route, 502 backend error, 503 shed, 504
+//! Real status codes (README.md, "Status codes"): 404 no tenant/route, 502 backend error, 503 shed, 504
 //! backend timeout, 413/414/431 for oversized client input; retries on connect failure.
 
 use std::time::Duration;
