@@ -1,4 +1,4 @@
-//! The per-node config stream (controlplane/README.md, "Nodes"): hello, then the newest version whenever it
+//! The per-node config stream (controlplane/README.md, "The fleet over gRPC"): hello, then the newest version whenever it
 //! changes — never one this node's build has refused, never one it already runs — and the
 //! node's RECEIVED / ACK / ACTIVE / NACK statuses recorded in the fleet table.
 
